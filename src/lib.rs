@@ -1,0 +1,16 @@
+//! ruzk: Apache ZooKeeper in Rust, wire- and disk-compatible with Java ZooKeeper 3.8/3.9.
+//!
+//! Layout (lower layers never depend on higher ones):
+//! - `jute`: the wire format and every record (no I/O).
+//! - `config`: `zoo.cfg`, `myid` and `-D` properties, parsed as Java's `QuorumPeerConfig`.
+//! - `tree`: the replicated data tree; `apply(txn)` is deterministic (no clock, no I/O).
+//! - `server`: the request pipeline as a sans-I/O state machine: sessions, prep
+//!   (request → txn), apply, replies, watches, four-letter words. Time comes in as an argument.
+//! - `storage`: Java's txn-log and snapshot formats, restore.
+//! - `runtime`: the only async/I/O code: listener, connection tasks, the core task, disk thread.
+//! - `bench`: the load generator.
+
+pub mod jute;
+pub mod bench;
+pub mod runtime;
+pub mod storage;
