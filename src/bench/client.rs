@@ -154,8 +154,10 @@ impl Conn {
     }
 }
 
-/// True once `getData(path)` succeeds on a fresh session: "the server is serving".
-pub async fn probe(addr: &str, path: &str) -> bool {
+/// True once `getData(path)` succeeds on a fresh session: "the server is serving". A server
+/// that accepts the connection but is still loading its data answers late, so `wait` bounds
+/// the whole attempt.
+pub async fn probe(addr: &str, path: &str, wait: Duration) -> bool {
     let attempt = async {
         let mut c = Conn::connect(addr, 10_000).await?;
         let (h, _) = c
@@ -170,10 +172,7 @@ pub async fn probe(addr: &str, path: &str) -> bool {
         c.close().await;
         anyhow::Ok(h.err == 0)
     };
-    matches!(
-        tokio::time::timeout(Duration::from_secs(5), attempt).await,
-        Ok(Ok(true))
-    )
+    matches!(tokio::time::timeout(wait, attempt).await, Ok(Ok(true)))
 }
 
 /// What all connections of one run share.

@@ -28,7 +28,7 @@ pub struct BenchArgs {
 pub enum BenchCmd {
     /// Run Java ZooKeeper and ruzk one after the other with the same workloads and write
     /// bench/results/<date>/{results.md,results.json,plot.svg}.
-    Compare(compare::CompareArgs),
+    Compare(Box<compare::CompareArgs>),
     /// Draw plot.svg from a compare run's results.json.
     Plot(plot::PlotArgs),
 }
@@ -97,7 +97,7 @@ pub struct LoadArgs {
 
 pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     match a.cmd {
-        Some(BenchCmd::Compare(c)) => compare::run(c),
+        Some(BenchCmd::Compare(c)) => compare::run(*c),
         Some(BenchCmd::Plot(p)) => plot::run(p),
         None => run::main(*a.load),
     }
