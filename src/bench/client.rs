@@ -203,8 +203,8 @@ pub struct Drive {
     pub record_from: Instant,
     /// No request is sent at or after this instant.
     pub deadline: Option<Instant>,
-    /// Fixed-rate mode: one request every `interval`, latency measured from the scheduled
-    /// send time so a stalled server is not hidden (coordinated omission).
+    /// Fixed-rate mode: one request every `interval`; requests delayed by a full in-flight
+    /// window are timed from their scheduled send time.
     pub interval: Option<Duration>,
     /// Watch notifications to wait for after the last reply (zk-latencies' watch phase).
     pub expect_notifications: u64,
@@ -271,8 +271,7 @@ async fn write_loop(
         if shared.abort.load(Ordering::Relaxed) || Instant::now() >= deadline {
             return Ok(());
         }
-        if let Some(iv) = cfg.interval {
-            next_send += iv;
+        if cfg.interval.is_some() {
             if next_send > Instant::now() {
                 tokio::select! {
                     _ = tokio::time::sleep_until(next_send) => {}
@@ -280,6 +279,10 @@ async fn write_loop(
                 }
             }
         }
+        // In fixed-rate mode a request that had to wait for an in-flight slot is timed from
+        // its scheduled send time, so a stalled server is not hidden (coordinated omission);
+        // otherwise from the actual send, so the 1 ms timer granularity does not count.
+        let blocked = permits.available_permits() == 0;
         let permit = tokio::select! {
             p = permits.acquire() => p?,
             _ = tokio::time::sleep_until(deadline) => return Ok(()),
@@ -292,11 +295,7 @@ async fn write_loop(
             }
         };
         permit.forget();
-        let start = if cfg.interval.is_some() {
-            next_send
-        } else {
-            Instant::now()
-        };
+        let now = Instant::now();
         let mut more = true;
         loop {
             if shared.budget.fetch_sub(1, Ordering::Relaxed) <= 0 {
@@ -311,11 +310,24 @@ async fn write_loop(
             let xid = *next_xid;
             *next_xid = next_xid.wrapping_add(1).max(1);
             frame_raw(&mut out, xid, code, &body);
+            let start = if cfg.interval.is_some() && blocked {
+                next_send.min(now)
+            } else {
+                now
+            };
             // The reader may only look for a reply after its entry is queued.
             if tx.send(Pending { xid, kind, start }).is_err() {
                 bail!("reply reader ended early");
             }
-            if cfg.interval.is_some() || out.len() >= WRITE_BATCH {
+            if let Some(iv) = cfg.interval {
+                // Every op already due goes out in this write; the timer is too coarse
+                // (1 ms) to wake once per op at high rates.
+                next_send += iv;
+                if next_send > Instant::now() {
+                    break;
+                }
+            }
+            if out.len() >= WRITE_BATCH {
                 break;
             }
             match permits.try_acquire() {

@@ -462,6 +462,7 @@ async fn start(
     let pid = child.id();
     let mut srv = Server { child, pid, log };
     let limit = Duration::from_secs(300);
+    let mut attempts = tokio::task::JoinSet::new();
     loop {
         if let Ok(Some(st)) = srv.child.try_wait() {
             bail!(
@@ -470,10 +471,29 @@ async fn start(
                 tail(&srv.log)
             );
         }
-        if probe(&ctx.addr, probe_path, Duration::from_secs(120)).await {
-            return Ok((srv, started.elapsed().as_secs_f64()));
+        // A new probe every 100 ms, each allowed 5 s: Java accepts connections before its
+        // data is loaded and may leave such a connection hanging, so one slow probe must not
+        // delay noticing that the server has started serving.
+        if attempts.len() < 64 {
+            let (addr, path) = (ctx.addr.clone(), probe_path.to_string());
+            attempts.spawn(async move { probe(&addr, &path, Duration::from_secs(5)).await });
+        }
+        let tick = tokio::time::sleep(Duration::from_millis(100));
+        tokio::pin!(tick);
+        loop {
+            tokio::select! {
+                Some(r) = attempts.join_next() => {
+                    if matches!(r, Ok(true)) {
+                        let t = started.elapsed().as_secs_f64();
+                        attempts.abort_all();
+                        return Ok((srv, t));
+                    }
+                }
+                _ = &mut tick => break,
+            }
         }
         if started.elapsed() > limit {
+            attempts.abort_all();
             stop(&mut srv).await;
             bail!(
                 "{} did not serve {probe_path} within {limit:?}; log tail:\n{}",
@@ -481,7 +501,6 @@ async fn start(
                 tail(&srv.log)
             );
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
