@@ -87,6 +87,9 @@ pub struct LoadArgs {
     /// Also write the JSON report to this file
     #[arg(long)]
     pub json_out: Option<PathBuf>,
+    /// Exit with an error if any request got an error reply (CI smoke tests)
+    #[arg(long)]
+    pub fail_on_error: bool,
     /// No progress bar even on a terminal
     #[arg(long)]
     pub no_progress: bool,

@@ -41,6 +41,10 @@ pub fn main(a: LoadArgs) -> anyhow::Result<()> {
     if report.ops + report.phases.iter().map(|p| p.ops).sum::<u64>() == 0 {
         bail!("no request completed");
     }
+    let errors = report.errors + report.phases.iter().map(|p| p.errors).sum::<u64>();
+    if a.fail_on_error && errors > 0 {
+        bail!("{errors} requests got an error reply (see the table)");
+    }
     Ok(())
 }
 

@@ -130,6 +130,9 @@ pub struct PhaseReport {
     pub latency_ms: Latency,
     #[serde(default)]
     pub notifications: u64,
+    /// "op:CODE_NAME" → count, failures only.
+    #[serde(default)]
+    pub errors_by_code: BTreeMap<String, u64>,
 }
 
 /// The report of one `ruzk bench` run.
@@ -189,14 +192,7 @@ impl Report {
                 },
             );
         }
-        for ((k, c), n) in &s.codes {
-            if *c != 0 {
-                *self
-                    .errors_by_code
-                    .entry(format!("{}:{}", k.name(), code_name(*c)))
-                    .or_insert(0) += n;
-            }
-        }
+        self.errors_by_code = error_codes(s);
     }
 
     /// The human-readable table.
@@ -273,6 +269,11 @@ impl Report {
         for (k, n) in &self.errors_by_code {
             let _ = writeln!(t, "error {k}: {n}");
         }
+        for p in &self.phases {
+            for (k, n) in &p.errors_by_code {
+                let _ = writeln!(t, "error in {} {k}: {n}", p.name);
+            }
+        }
         t
     }
 }
@@ -293,8 +294,21 @@ impl PhaseReport {
             },
             latency_ms: Latency::of(&s.all_latencies()),
             notifications: s.notifications,
+            errors_by_code: error_codes(s),
         }
     }
+}
+
+/// Failures by "op:CODE_NAME".
+fn error_codes(s: &ConnStats) -> BTreeMap<String, u64> {
+    let mut m = BTreeMap::new();
+    for ((k, c), n) in &s.codes {
+        if *c != 0 {
+            *m.entry(format!("{}:{}", k.name(), code_name(*c)))
+                .or_insert(0) += n;
+        }
+    }
+    m
 }
 
 /// `KeeperException.Code` names, for the error table.
