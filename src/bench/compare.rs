@@ -698,6 +698,22 @@ async fn phase_memory(ctx: &Ctx, imp: Impl, sr: &mut ServerResult) -> anyhow::Re
         sr.values.insert("rss_after_load_mb".into(), after / 1e6);
         sr.values
             .insert("bytes_per_znode".into(), (after - before) / n.max(1) as f64);
+        // Java's RSS holds garbage until the collector runs; a full GC (G1 then returns
+        // free heap to the OS) gives the fairer "live" figure. ruzk has nothing to collect,
+        // so it is simply measured again.
+        if imp == Impl::Java {
+            let _ = Command::new("jcmd")
+                .arg(srv.pid.to_string())
+                .arg("GC.run")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+        let gc = rss(srv.pid).context("reading VmRSS")?;
+        sr.values.insert("rss_after_load_gc_mb".into(), gc / 1e6);
+        sr.values
+            .insert("bytes_per_znode_gc".into(), (gc - before) / n.max(1) as f64);
         anyhow::Ok(())
     }
     .await;
@@ -836,6 +852,18 @@ fn rows(res: &Results) -> Vec<Row> {
         "bytes",
         false,
         &val("bytes_per_znode"),
+    ));
+    v.push(row(
+        "RSS after the load and a full GC (Java: jcmd GC.run)",
+        "MB",
+        false,
+        &val("rss_after_load_gc_mb"),
+    ));
+    v.push(row(
+        "memory per znode after a full GC",
+        "bytes",
+        false,
+        &val("bytes_per_znode_gc"),
     ));
     v.push(row(
         &format!("load rate ({n} creates, 4×256)"),

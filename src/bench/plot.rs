@@ -51,7 +51,7 @@ pub fn draw(res: &Results, out: &Path) -> anyhow::Result<()> {
     let root = SVGBackend::new(out, (W as u32, h as u32)).into_drawing_area();
     let e = |e: DrawingAreaErrorKind<_>| anyhow::anyhow!("drawing {}: {e:?}", out.display());
     root.fill(&WHITE).map_err(e)?;
-    let font = |size: i32| ("sans-serif", size).into_font();
+    let font = |size: i32| ("sans-serif", size * 5 / 4).into_font();
     let title = format!(
         "ruzk vs Java ZooKeeper 3.8.0 — {}{}",
         res.date,
