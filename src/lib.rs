@@ -14,3 +14,8 @@ pub mod jute;
 pub mod bench;
 pub mod runtime;
 pub mod storage;
+pub mod server;
+pub mod tree;
+
+/// What `srvr`/`stat` report as the version; scripts parse the `, built on` part.
+pub const VERSION_STRING: &str = concat!("3.8.0-ruzk-", env!("CARGO_PKG_VERSION"), ", built on 2026-11-25 00:00 UTC");

@@ -232,7 +232,7 @@ macro_rules! record {
         }
     )*) => {$(
         $(#[$attr])*
-        #[derive(Clone, Debug, Default, PartialEq, Eq)]
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
         pub struct $name { $( $(#[$fattr])* pub $field: $ty, )* }
 
         impl $crate::jute::Jute for $name {
