@@ -10,11 +10,11 @@
 //! - `runtime`: the only async/I/O code: listener, connection tasks, the core task, disk thread.
 //! - `bench`: the load generator.
 
-pub mod jute;
 pub mod bench;
+pub mod jute;
 pub mod runtime;
-pub mod storage;
 pub mod server;
+pub mod storage;
 pub mod tree;
 
 /// What `srvr`/`stat` report as the version; scripts parse the `, built on` part.

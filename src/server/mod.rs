@@ -68,15 +68,28 @@ impl Default for Options {
 
 #[derive(Debug)]
 pub enum Input {
-    Accepted { conn: ConnId, addr: SocketAddr },
+    Accepted {
+        conn: ConnId,
+        addr: SocketAddr,
+    },
     /// One complete client frame (without its length prefix).
-    Frame { conn: ConnId, frame: Bytes },
+    Frame {
+        conn: ConnId,
+        frame: Bytes,
+    },
     /// A four-letter word read as the first 4 bytes of a connection.
-    FourLetter { conn: ConnId, word: [u8; 4] },
+    FourLetter {
+        conn: ConnId,
+        word: [u8; 4],
+    },
     /// The socket is gone (peer closed, error, or after our Close).
-    Closed { conn: ConnId },
+    Closed {
+        conn: ConnId,
+    },
     /// The log is durable up to and including this zxid.
-    Durable { zxid: i64 },
+    Durable {
+        zxid: i64,
+    },
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -393,7 +406,9 @@ impl Server {
     }
 
     fn on_frame(&mut self, conn: ConnId, frame: Bytes) {
-        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
         match c.state {
             ConnState::New => self.on_connect(conn, frame),
             ConnState::Handshaking => {
@@ -422,9 +437,14 @@ impl Server {
             self.close(conn);
             return;
         }
-        let timeout = req.time_out.clamp(self.opts.min_session_timeout_ms, self.opts.max_session_timeout_ms.max(self.opts.min_session_timeout_ms));
+        let timeout = req.time_out.clamp(
+            self.opts.min_session_timeout_ms,
+            self.opts.max_session_timeout_ms.max(self.opts.min_session_timeout_ms),
+        );
         let now = self.now;
-        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
         c.read_only_byte = req.read_only.is_some();
         c.stats.received += 1;
         self.stats.packets_received += 1;
@@ -461,7 +481,9 @@ impl Server {
     }
 
     fn finish_session_init(&mut self, conn: ConnId, valid: bool, id: i64, timeout: i32) {
-        let Some(c) = self.conns.get(&conn) else { return };
+        let Some(c) = self.conns.get(&conn) else {
+            return;
+        };
         let resp = ConnectResponse {
             protocol_version: 0,
             time_out: if valid { timeout } else { 0 },
@@ -484,7 +506,9 @@ impl Server {
             return;
         };
         let now = self.now;
-        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
         c.stats.received += 1;
         self.stats.packets_received += 1;
         let session = c.session;
@@ -521,7 +545,9 @@ impl Server {
             return;
         };
         let super_digest = self.opts.super_digest.clone();
-        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
         let add = |id: Id, c: &mut Conn| {
             if !c.auth.contains(&id) {
                 c.auth.push(id);
@@ -552,7 +578,15 @@ impl Server {
     }
 
     /// Prep, log, queue. The reply goes out when the entry is durable.
-    fn submit_write(&mut self, conn: Option<ConnId>, session: i64, xid: i32, op_code: i32, body: &[u8], ok: Result<(), i32>) {
+    fn submit_write(
+        &mut self,
+        conn: Option<ConnId>,
+        session: i64,
+        xid: i32,
+        op_code: i32,
+        body: &[u8],
+        ok: Result<(), i32>,
+    ) {
         self.last_zxid += 1;
         let auth = conn.and_then(|c| self.conns.get(&c)).map(|c| c.auth.clone()).unwrap_or_default();
         let ctx = Ctx {
@@ -645,8 +679,8 @@ impl Server {
         });
         for c in targets {
             // CVE-2024-23944: deliver only to connections that may read the node.
-            let allowed = self.opts.prep.skip_acl
-                || self.conns.get(&c).is_some_and(|cn| acl::check(&acl, perms::READ, &cn.auth));
+            let allowed =
+                self.opts.prep.skip_acl || self.conns.get(&c).is_some_and(|cn| acl::check(&acl, perms::READ, &cn.auth));
             if allowed {
                 self.send(c, f.clone());
             }
@@ -666,7 +700,12 @@ impl Server {
                 if let Some(cn) = self.conns.get_mut(&c) {
                     cn.state = ConnState::Ready;
                 }
-                tracing::info!("Established session 0x{:x} with negotiated timeout {} for client {}", session, timeout, c);
+                tracing::info!(
+                    "Established session 0x{:x} with negotiated timeout {} for client {}",
+                    session,
+                    timeout,
+                    c
+                );
                 self.finish_session_init(c, true, session, timeout);
                 let backlog: Vec<Bytes> =
                     self.conns.get_mut(&c).map(|cn| cn.backlog.drain(..).collect()).unwrap_or_default();
@@ -712,7 +751,12 @@ impl Server {
                         if op_code == op::CREATE {
                             self.reply(c, xid, 0, Some(&|b| path.encode(b)));
                         } else {
-                            self.reply(c, xid, 0, Some(&|b| Create2Response { path: path.clone(), stat: stat.clone() }.encode(b)));
+                            self.reply(
+                                c,
+                                xid,
+                                0,
+                                Some(&|b| Create2Response { path: path.clone(), stat: stat.clone() }.encode(b)),
+                            );
                         }
                     }
                     (_, TxnResult::SetData(st)) | (_, TxnResult::SetAcl(st)) => {
@@ -885,7 +929,8 @@ impl Server {
                     3 => (true, true),
                     _ => return Err(BAD_ARGUMENTS),
                 };
-                let has = (data && self.watches.data.has(&r.path, conn)) || (child && self.watches.child.has(&r.path, conn));
+                let has =
+                    (data && self.watches.data.has(&r.path, conn)) || (child && self.watches.child.has(&r.path, conn));
                 if !has {
                     return Err(NO_WATCHER);
                 }
@@ -1023,7 +1068,8 @@ impl Server {
             b"ruok" => "imok".into(),
             b"isro" => "rw".into(),
             b"srvr" | b"stat" => {
-                let avg = if self.stats.count == 0 { 0.0 } else { self.stats.total_latency as f64 / self.stats.count as f64 };
+                let avg =
+                    if self.stats.count == 0 { 0.0 } else { self.stats.total_latency as f64 / self.stats.count as f64 };
                 format!(
                     "Zookeeper version: {}\nLatency min/avg/max: {}/{:.4}/{}\nReceived: {}\nSent: {}\nConnections: {}\nOutstanding: {}\nZxid: 0x{:x}\nMode: standalone\nNode count: {}\n",
                     crate::VERSION_STRING,

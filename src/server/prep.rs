@@ -61,10 +61,13 @@ pub struct Ctx<'a> {
     pub opts: &'a PrepOptions,
 }
 
+/// A pending entry as it was before prep touched it, for rolling back a failed multi.
+type Undo = (String, Option<(i64, Option<Record>)>);
+
 struct View<'a> {
     tree: &'a DataTree,
     pending: &'a mut Pending,
-    undo: Vec<(String, Option<(i64, Option<Record>)>)>,
+    undo: Vec<Undo>,
 }
 
 impl View<'_> {
@@ -298,8 +301,7 @@ fn check(v: &mut View, ctx: &Ctx, r: &CheckVersionRequest) -> Result<Txn, i32> {
 /// The session's ephemerals as prep sees them: the tree's plus pending creates, minus
 /// pending deletes (Java's closeSession prep).
 fn close_session(v: &mut View, ctx: &Ctx) -> Txn {
-    let mut es: std::collections::BTreeSet<String> =
-        v.tree.ephemerals_of(ctx.session).cloned().unwrap_or_default();
+    let mut es: std::collections::BTreeSet<String> = v.tree.ephemerals_of(ctx.session).cloned().unwrap_or_default();
     for (p, (_, r)) in &v.pending.map {
         match r {
             None => {
@@ -416,7 +418,14 @@ fn multi(v: &mut View, ctx: &Ctx, req: &MultiRequest) -> Txn {
             MultiOp::CreateTtl(r) => create(
                 v,
                 ctx,
-                CreateArgs { op: op::CREATE_TTL, path: &r.path, data: &r.data, acl: &r.acl, flags: r.flags, ttl: r.ttl },
+                CreateArgs {
+                    op: op::CREATE_TTL,
+                    path: &r.path,
+                    data: &r.data,
+                    acl: &r.acl,
+                    flags: r.flags,
+                    ttl: r.ttl,
+                },
             ),
             MultiOp::Delete(r) => delete(v, ctx, r, false),
             MultiOp::SetData(r) => set_data(v, ctx, r),

@@ -78,7 +78,9 @@ impl Sessions {
     /// `touchSession`: false if the session is unknown or closing.
     pub fn touch(&mut self, id: i64, timeout_ms: Option<i32>, now_ms: u64) -> bool {
         let tick = self.tick_ms;
-        let Some(s) = self.map.get_mut(&id) else { return false };
+        let Some(s) = self.map.get_mut(&id) else {
+            return false;
+        };
         if s.closing {
             return false;
         }

@@ -32,7 +32,12 @@ fn pump(s: &mut Server, t: u64) -> Vec<(ConnId, Bytes)> {
 
 fn connect(s: &mut Server, conn: ConnId) -> i64 {
     s.handle(now(0), Input::Accepted { conn, addr: addr() });
-    let req = ConnectRequest { time_out: 30000, passwd: Some(Bytes::from(vec![0u8; 16])), read_only: Some(false), ..Default::default() };
+    let req = ConnectRequest {
+        time_out: 30000,
+        passwd: Some(Bytes::from(vec![0u8; 16])),
+        read_only: Some(false),
+        ..Default::default()
+    };
     s.handle(now(0), Input::Frame { conn, frame: Bytes::from(req.to_bytes()) });
     let out = pump(s, 0);
     assert_eq!(out.len(), 1);
@@ -57,7 +62,12 @@ fn header(b: &Bytes) -> ReplyHeader {
 fn create_then_get_with_watch_then_set_notifies_before_reply() {
     let mut s = Server::new(Options::default(), DataTree::new(false), now(0));
     connect(&mut s, 1);
-    let c = CreateRequest { path: "/a".into(), data: Some(Bytes::from_static(b"x")), acl: Some(acl::open_acl_unsafe()), flags: 0 };
+    let c = CreateRequest {
+        path: "/a".into(),
+        data: Some(Bytes::from_static(b"x")),
+        acl: Some(acl::open_acl_unsafe()),
+        flags: 0,
+    };
     let out = request(&mut s, 1, 1, op::CREATE, &c.to_bytes());
     assert_eq!(header(&out[0].1), ReplyHeader { xid: 1, zxid: 2, err: 0 });
     let g = GetDataRequest { path: "/a".into(), watch: true };
@@ -108,7 +118,12 @@ fn reconnect_with_wrong_password_is_refused() {
     let mut s = Server::new(Options::default(), DataTree::new(false), now(0));
     let sid = connect(&mut s, 1);
     s.handle(now(1), Input::Accepted { conn: 2, addr: addr() });
-    let req = ConnectRequest { time_out: 30000, session_id: sid, passwd: Some(Bytes::from(vec![1u8; 16])), ..Default::default() };
+    let req = ConnectRequest {
+        time_out: 30000,
+        session_id: sid,
+        passwd: Some(Bytes::from(vec![1u8; 16])),
+        ..Default::default()
+    };
     s.handle(now(1), Input::Frame { conn: 2, frame: Bytes::from(req.to_bytes()) });
     let out = pump(&mut s, 1);
     let r = ConnectResponse::from_slice(&out[0].1[4..]).unwrap();

@@ -242,10 +242,8 @@ mod tests {
 
     #[test]
     fn auth_scheme_expands_to_callers_ids() {
-        let auth = vec![
-            Id { scheme: "ip".into(), id: "127.0.0.1".into() },
-            Id { scheme: "digest".into(), id: "u:x".into() },
-        ];
+        let auth =
+            vec![Id { scheme: "ip".into(), id: "127.0.0.1".into() }, Id { scheme: "digest".into(), id: "u:x".into() }];
         let acl = vec![Acl { perms: 31, id: Id { scheme: "auth".into(), id: String::new() } }];
         let fixed = fixup(&acl, &auth).unwrap();
         assert_eq!(fixed, vec![Acl { perms: 31, id: auth[1].clone() }]);

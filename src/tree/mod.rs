@@ -77,7 +77,10 @@ pub struct WatchEvent {
 /// `ProcessTxnResult`: what one (sub-)transaction did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TxnResult {
-    Created { path: String, stat: Stat },
+    Created {
+        path: String,
+        stat: Stat,
+    },
     Deleted,
     SetData(Stat),
     SetAcl(Stat),
@@ -341,7 +344,9 @@ impl DataTree {
     }
 
     fn change(&mut self, path: &str, f: impl FnOnce(&mut Znode)) -> bool {
-        let Some(n) = self.nodes.get_mut(path) else { return false };
+        let Some(n) = self.nodes.get_mut(path) else {
+            return false;
+        };
         let before = node_digest(path, n);
         let old_len = n.data.as_ref().map_or(0, |d| d.len()) as u64;
         f(n);
@@ -455,7 +460,9 @@ impl DataTree {
     }
 
     fn set_cversion_pzxid(&mut self, parent: &str, cversion: i32, zxid: i64) {
-        let Some(cur) = self.nodes.get(parent).map(|n| n.stat.cversion) else { return };
+        let Some(cur) = self.nodes.get(parent).map(|n| n.stat.cversion) else {
+            return;
+        };
         let newc = if cversion == -1 { cur + 1 } else { cversion };
         if newc > cur {
             self.change(parent, |n| {
@@ -477,10 +484,14 @@ impl DataTree {
         ev: &mut Vec<WatchEvent>,
     ) -> TxnResult {
         use crate::server::error;
-        let Some(parent_raw) = path::parent(path) else { return TxnResult::Error(error::NO_NODE) };
+        let Some(parent_raw) = path::parent(path) else {
+            return TxnResult::Error(error::NO_NODE);
+        };
         let parent = if parent_raw.is_empty() { "/" } else { parent_raw };
         let name = path::child_name(path);
-        let Some(pnode) = self.nodes.get(parent) else { return TxnResult::Error(error::NO_NODE) };
+        let Some(pnode) = self.nodes.get(parent) else {
+            return TxnResult::Error(error::NO_NODE);
+        };
         if pnode.children.contains(name) || self.nodes.contains_key(path) {
             return TxnResult::Error(error::NODE_EXISTS);
         }
@@ -535,8 +546,7 @@ impl DataTree {
             return Err(error::NO_NODE);
         };
         self.digest = self.digest.wrapping_sub(node_digest(path, &node));
-        self.data_size =
-            self.data_size.wrapping_sub((path.len() + node.data.as_ref().map_or(0, |d| d.len())) as u64);
+        self.data_size = self.data_size.wrapping_sub((path.len() + node.data.as_ref().map_or(0, |d| d.len())) as u64);
         let acl = self.acls.get(node.acl);
         self.acls.release(node.acl);
         let name = path::child_name(path).to_string();
