@@ -51,6 +51,7 @@ public class MakeTree {
         a.create("/a", b("hello"), open, CreateMode.PERSISTENT);
         a.create("/a/s-", null, open, CreateMode.PERSISTENT_SEQUENTIAL);
         a.create("/a/e-", new byte[0], open, CreateMode.EPHEMERAL_SEQUENTIAL);
+        a.create("/c2", b("two"), open, CreateMode.PERSISTENT, new Stat()); // create2 (op 15)
         a.create("/cont", b("x"), open, CreateMode.CONTAINER);
         a.create("/cont/child", b("c"), open, CreateMode.PERSISTENT);
         a.create("/ttl", b("x"), open, CreateMode.PERSISTENT_WITH_TTL, new Stat(), 60000);

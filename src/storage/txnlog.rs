@@ -512,3 +512,7 @@ pub fn last_logged_zxid(dir: &Path) -> Result<i64> {
     }
     Ok(last)
 }
+
+#[cfg(test)]
+#[path = "txnlog_tests.rs"]
+mod tests;
