@@ -72,28 +72,41 @@ pub struct PurgeArgs {
 pub fn run_txnlog(c: TxnlogCmd) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    match c {
+    quiet_broken_pipe(match c {
         TxnlogCmd::Dump { file, json } => dump_log(&file, json, &mut out),
         TxnlogCmd::Recover { file, verbose } => recover_log(&file, verbose, &mut out),
         TxnlogCmd::Rewrite { file, out_dir } => rewrite_log(&file, &out_dir),
+    })
+}
+
+/// `ruzk txnlog dump … | head` is normal use: a closed stdout ends the dump quietly.
+fn quiet_broken_pipe(r: anyhow::Result<()>) -> anyhow::Result<()> {
+    match r {
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(())
+        }
+        other => other,
     }
 }
 
 pub fn run_snapshot(c: SnapshotCmd) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    match c {
+    quiet_broken_pipe(match c {
         SnapshotCmd::Dump { file, data, json } => dump_snapshot(&file, data, json, &mut out),
         SnapshotCmd::Rewrite {
             file,
             out,
             compression,
-        } => {
-            let img = snapshot::read_snapshot(&file)?;
-            snapshot::write_snapshot(&out, &img, Compression::from_property(&compression))?;
-            Ok(())
-        }
-    }
+        } => snapshot::read_snapshot(&file)
+            .and_then(|img| {
+                snapshot::write_snapshot(&out, &img, Compression::from_property(&compression))
+            })
+            .map_err(Into::into),
+    })
 }
 
 pub fn run_purge(a: PurgeArgs) -> anyhow::Result<()> {

@@ -26,10 +26,12 @@ pub const SNAPSHOT_PREFIX: &str = "snapshot";
 /// a log after a crash, as in Java); a checksum mismatch is.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
-    #[error("{}: {source}", path.display())]
+    /// The io error is part of the message, not a chained `source`, so `{:#}` does not
+    /// print it twice.
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{}: corrupt at offset {offset}: {reason}", path.display())]
     Corrupt {
@@ -50,10 +52,10 @@ pub enum StorageError {
 pub type Result<T> = std::result::Result<T, StorageError>;
 
 impl StorageError {
-    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: &Path, error: std::io::Error) -> Self {
         StorageError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         }
     }
     pub(crate) fn corrupt(path: &Path, offset: u64, reason: impl Into<String>) -> Self {
