@@ -177,3 +177,37 @@ fn separate_log_dir_content_checks() {
     // Same directory: no check.
     assert!(DataDirs::open(&data, None).is_ok());
 }
+
+/// What the runtime will do: snapshot with our writer, log with our writer, crash in the
+/// middle of a write, restore. The result must equal restoring Java's own files.
+#[test]
+fn our_writers_restore_like_java_files_after_a_crash() {
+    use crate::storage::snapshot::{read_snapshot, snapshot_name, write_snapshot, Compression};
+    use crate::storage::txnlog::{TxnLogOptions, TxnLogWriter};
+    let java = restore(&java_dir(), &java_dir()).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let (older, older_path) = snaps(&java_dir()).into_iter().rev().nth(2).unwrap();
+    let img = read_snapshot(&older_path).unwrap();
+    write_snapshot(&d.path().join(snapshot_name(older, Compression::Snappy)), &img, Compression::Snappy).unwrap();
+    let mut w = TxnLogWriter::new(d.path(), TxnLogOptions { prealloc_size: 16 * 1024, ..Default::default() }).unwrap();
+    let mut it = crate::storage::txnlog::TxnLogIterator::open(&java_dir(), older + 1).unwrap();
+    while let Some((e, _)) = it.next_entry().unwrap() {
+        w.append(&e.bytes, e.zxid).unwrap();
+        w.commit().unwrap();
+    }
+    // A crash halfway through appending one more record: its first bytes reached the disk.
+    let log = w.current_file().unwrap().to_path_buf();
+    let len = w.current_len();
+    drop(w);
+    let f = std::fs::OpenOptions::new().write(true).open(&log).unwrap();
+    use std::os::unix::fs::FileExt;
+    f.write_all_at(&[0, 0, 0, 0, 9, 9, 9, 9, 0, 0, 1, 0, 7, 7, 7], len).unwrap();
+    let ours = restore(d.path(), d.path()).unwrap();
+    assert!(ours.torn_tail_truncated);
+    assert_eq!(ours.snap_zxid, older);
+    let tail: Vec<_> = java.txns.iter().map(|t| t.header.zxid).collect();
+    let ours_z: Vec<_> = ours.txns.iter().map(|t| t.header.zxid).collect();
+    assert!(ours_z.ends_with(&tail), "{ours_z:x?} vs {tail:x?}");
+    assert_eq!(ours.last_zxid(), java.last_zxid());
+    assert_eq!(ours.image.unwrap(), img);
+}
