@@ -73,9 +73,7 @@ impl Compression {
     pub fn from_file_name(name: &str) -> Compression {
         match name.rsplit('.').next() {
             Some(s) if name.contains('.') && s.eq_ignore_ascii_case("gz") => Compression::Gzip,
-            Some(s) if name.contains('.') && s.eq_ignore_ascii_case("snappy") => {
-                Compression::Snappy
-            }
+            Some(s) if name.contains('.') && s.eq_ignore_ascii_case("snappy") => Compression::Snappy,
             _ => Compression::None,
         }
     }
@@ -131,10 +129,7 @@ fn seal<W: Write>(w: &mut Checked<W>) -> std::io::Result<()> {
 
 /// Serialises the uncompressed snapshot stream into `w` (Java `FileSnap.serialize`).
 pub fn encode_image<W: Write>(img: &SnapshotImage, w: W) -> std::io::Result<W> {
-    let mut w = Checked {
-        inner: w,
-        sum: adler32::RollingAdler32::new(),
-    };
+    let mut w = Checked { inner: w, sum: adler32::RollingAdler32::new() };
     put(&mut w, &(SNAP_MAGIC as i32))?;
     put(&mut w, &SNAP_VERSION)?;
     put(&mut w, &SNAP_DBID)?;
@@ -185,11 +180,9 @@ pub fn write_snapshot(path: &Path, img: &SnapshotImage, compression: Compression
     let result = (|| -> std::io::Result<File> {
         let buffered = match compression {
             Compression::None => encode_image(img, buffered)?,
-            Compression::Gzip => encode_image(
-                img,
-                flate2::write::GzEncoder::new(buffered, flate2::Compression::default()),
-            )?
-            .finish()?,
+            Compression::Gzip => {
+                encode_image(img, flate2::write::GzEncoder::new(buffered, flate2::Compression::default()))?.finish()?
+            }
             Compression::Snappy => encode_image(img, SnappyWriter::new(buffered))?.finish()?,
         };
         let file = buffered.into_inner().map_err(|e| e.into_error())?;
@@ -202,11 +195,7 @@ pub fn write_snapshot(path: &Path, img: &SnapshotImage, compression: Compression
     }
     std::fs::rename(&tmp, path).map_err(|e| StorageError::io(path, e))?;
     if let Some(dir) = path.parent() {
-        super::sync_dir(if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        })?;
+        super::sync_dir(if dir.as_os_str().is_empty() { Path::new(".") } else { dir })?;
     }
     Ok(())
 }
@@ -234,15 +223,9 @@ impl<R: BufRead> SnapReader<'_, R> {
         (&mut self.inner)
             .take(n as u64)
             .read_to_end(&mut v)
-            .map_err(|e| {
-                StorageError::corrupt(self.path, self.pos, format!("reading {what}: {e}"))
-            })?;
+            .map_err(|e| StorageError::corrupt(self.path, self.pos, format!("reading {what}: {e}")))?;
         if v.len() != n {
-            return Err(StorageError::corrupt(
-                self.path,
-                self.pos + v.len() as u64,
-                format!("truncated in {what}"),
-            ));
+            return Err(StorageError::corrupt(self.path, self.pos + v.len() as u64, format!("truncated in {what}")));
         }
         self.sum.update_buffer(&v);
         self.pos += n as u64;
@@ -250,8 +233,7 @@ impl<R: BufRead> SnapReader<'_, R> {
     }
     fn fixed<const N: usize>(&mut self, what: &str) -> Result<[u8; N]> {
         let v = self.bytes(N, what)?;
-        <[u8; N]>::try_from(v.as_slice())
-            .map_err(|_| StorageError::corrupt(self.path, self.pos, what.to_string()))
+        <[u8; N]>::try_from(v.as_slice()).map_err(|_| StorageError::corrupt(self.path, self.pos, what.to_string()))
     }
     fn i32(&mut self, what: &str) -> Result<i32> {
         Ok(i32::from_be_bytes(self.fixed::<4>(what)?))
@@ -267,19 +249,12 @@ impl<R: BufRead> SnapReader<'_, R> {
             return Ok(None);
         }
         if len < 0 || len as usize > MAX_FIELD {
-            return Err(StorageError::corrupt(
-                self.path,
-                at,
-                format!("bad length {len} for {what}"),
-            ));
+            return Err(StorageError::corrupt(self.path, at, format!("bad length {len} for {what}")));
         }
         self.bytes(len as usize, what).map(Some)
     }
     fn string(&mut self, what: &str) -> Result<String> {
-        Ok(self
-            .buffer(what)?
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default())
+        Ok(self.buffer(what)?.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default())
     }
     fn count(&mut self, what: &str) -> Result<usize> {
         let at = self.pos;
@@ -288,8 +263,7 @@ impl<R: BufRead> SnapReader<'_, R> {
         if n == -1 {
             return Ok(0);
         }
-        usize::try_from(n)
-            .map_err(|_| StorageError::corrupt(self.path, at, format!("bad count {n} for {what}")))
+        usize::try_from(n).map_err(|_| StorageError::corrupt(self.path, at, format!("bad count {n} for {what}")))
     }
     fn acl_list(&mut self) -> Result<Vec<Acl>> {
         let n = self.count("acl vector")?;
@@ -298,10 +272,7 @@ impl<R: BufRead> SnapReader<'_, R> {
             let perms = self.i32("acl perms")?;
             let scheme = self.string("acl scheme")?;
             let id = self.string("acl id")?;
-            v.push(Acl {
-                perms,
-                id: Id { scheme, id },
-            });
+            v.push(Acl { perms, id: Id { scheme, id } });
         }
         Ok(v)
     }
@@ -312,10 +283,7 @@ impl<R: BufRead> SnapReader<'_, R> {
         let got = self.i64("seal")?;
         self.string("seal marker")?;
         if got != expect {
-            return Err(StorageError::ChecksumMismatch {
-                path: self.path.to_path_buf(),
-                offset: at,
-            });
+            return Err(StorageError::ChecksumMismatch { path: self.path.to_path_buf(), offset: at });
         }
         Ok(())
     }
@@ -323,30 +291,17 @@ impl<R: BufRead> SnapReader<'_, R> {
     fn at_eof(&mut self) -> Result<bool> {
         match self.inner.fill_buf() {
             Ok(b) => Ok(b.is_empty()),
-            Err(e) => Err(StorageError::corrupt(
-                self.path,
-                self.pos,
-                format!("reading: {e}"),
-            )),
+            Err(e) => Err(StorageError::corrupt(self.path, self.pos, format!("reading: {e}"))),
         }
     }
 }
 
 /// Decodes an uncompressed snapshot stream, verifying both seals. `path` is for messages.
 pub fn decode_image<R: BufRead>(input: R, path: &Path) -> Result<SnapshotImage> {
-    let mut r = SnapReader {
-        inner: input,
-        sum: adler32::RollingAdler32::new(),
-        pos: 0,
-        path,
-    };
+    let mut r = SnapReader { inner: input, sum: adler32::RollingAdler32::new(), pos: 0, path };
     let magic = r.i32("file header")? as u32;
     if magic != SNAP_MAGIC {
-        return Err(StorageError::BadMagic {
-            path: path.to_path_buf(),
-            kind: "snapshot",
-            magic,
-        });
+        return Err(StorageError::BadMagic { path: path.to_path_buf(), kind: "snapshot", magic });
     }
     let _version = r.i32("file header")?;
     let _dbid = r.i64("file header")?;
@@ -374,8 +329,8 @@ pub fn decode_image<R: BufRead>(input: R, path: &Path) -> Result<SnapshotImage> 
         let data = r.buffer("node data")?.map(Bytes::from);
         let acl = r.i64("node acl")?;
         let stat_b = r.bytes(STAT_PERSISTED_LEN, "node stat")?;
-        let stat = StatPersisted::from_slice(&stat_b)
-            .map_err(|e| StorageError::corrupt(path, at, format!("stat: {e}")))?;
+        let stat =
+            StatPersisted::from_slice(&stat_b).map_err(|e| StorageError::corrupt(path, at, format!("stat: {e}")))?;
         // DataTree.deserialize: every node but the root needs its parent already loaded.
         if let Some(slash) = path_s.rfind('/') {
             let parent = path_s.get(..slash).unwrap_or("");
@@ -388,12 +343,7 @@ pub fn decode_image<R: BufRead>(input: R, path: &Path) -> Result<SnapshotImage> 
             }
         }
         seen.insert(path_s.clone());
-        nodes.push(SnapNode {
-            path: path_s,
-            data,
-            acl,
-            stat,
-        });
+        nodes.push(SnapNode { path: path_s, data, acl, stat });
     }
     r.check_seal()?;
     let digest = if r.at_eof()? {
@@ -405,24 +355,14 @@ pub fn decode_image<R: BufRead>(input: R, path: &Path) -> Result<SnapshotImage> 
             let at = r.pos;
             let s = r.string("digest")?;
             u64::from_str_radix(&s, 16)
-                .map_err(|_| StorageError::corrupt(path, at, format!("bad legacy digest {s:?}")))?
-                as i64
+                .map_err(|_| StorageError::corrupt(path, at, format!("bad legacy digest {s:?}")))? as i64
         } else {
             r.i64("digest")?
         };
         r.check_seal()?;
-        Some(ZxidDigest {
-            zxid,
-            version,
-            digest,
-        })
+        Some(ZxidDigest { zxid, version, digest })
     };
-    Ok(SnapshotImage {
-        sessions,
-        acls,
-        nodes,
-        digest,
-    })
+    Ok(SnapshotImage { sessions, acls, nodes, digest })
 }
 
 /// Opens a snapshot file as its uncompressed stream, choosing the codec by suffix as Java does.
@@ -434,8 +374,7 @@ fn open_stream(path: &Path) -> Result<Box<dyn BufRead>> {
         Compression::None => Box::new(input),
         Compression::Gzip => Box::new(BufReader::new(flate2::bufread::GzDecoder::new(input))),
         Compression::Snappy => {
-            let r = SnappyReader::new(input)
-                .map_err(|e| StorageError::corrupt(path, 0, e.to_string()))?;
+            let r = SnappyReader::new(input).map_err(|e| StorageError::corrupt(path, 0, e.to_string()))?;
             Box::new(BufReader::new(r))
         }
     })
@@ -486,10 +425,7 @@ pub fn is_valid_snapshot(path: &Path) -> bool {
 pub fn find_valid_snapshots(dir: &Path) -> Result<Vec<(i64, PathBuf)>> {
     let mut all = list_by_zxid(dir, SNAPSHOT_PREFIX)?;
     all.reverse();
-    Ok(all
-        .into_iter()
-        .filter(|(_, p)| is_valid_snapshot(p))
-        .collect())
+    Ok(all.into_iter().filter(|(_, p)| is_valid_snapshot(p)).collect())
 }
 
 #[cfg(test)]
