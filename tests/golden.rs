@@ -947,6 +947,19 @@ fn wire_body(c: &Case, body: &str, src: &mut &[u8], out: &mut Vec<u8>) {
         "GetChildrenRequest" => check_path(c, &rt::<GetChildrenRequest>(c, src, out).path),
         "GetChildren2Request" => check_path(c, &rt::<GetChildren2Request>(c, src, out).path),
         "SyncRequest" => check_path(c, &rt::<SyncRequest>(c, src, out).path),
+        "CreateTTLRequest" => check_path(c, &rt::<CreateTtlRequest>(c, src, out).path),
+        "CheckWatchesRequest" => check_path(c, &rt::<CheckWatchesRequest>(c, src, out).path),
+        "RemoveWatchesRequest" => check_path(c, &rt::<RemoveWatchesRequest>(c, src, out).path),
+        "AddWatchRequest" => check_path(c, &rt::<AddWatchRequest>(c, src, out).path),
+        "GetAllChildrenNumberRequest" => {
+            check_path(c, &rt::<GetAllChildrenNumberRequest>(c, src, out).path)
+        }
+        "GetEphemeralsRequest" => {
+            let r: GetEphemeralsRequest = rt(c, src, out);
+            assert_eq!(c.string("path"), r.prefix_path, "{}: prefixPath", c.file);
+        }
+        "ReconfigRequest" => drop(rt::<ReconfigRequest>(c, src, out)),
+        "AuthPacket" => drop(rt::<AuthPacket>(c, src, out)),
         "SetWatches" => drop(rt::<SetWatches>(c, src, out)),
         "SetWatches2" => drop(rt::<SetWatches2>(c, src, out)),
         "MultiOperationRecord" => drop(rt::<MultiRequest>(c, src, out)),
@@ -961,6 +974,10 @@ fn wire_body(c: &Case, body: &str, src: &mut &[u8], out: &mut Vec<u8>) {
         "GetChildrenResponse" => drop(rt::<GetChildrenResponse>(c, src, out)),
         "GetChildren2Response" => drop(rt::<GetChildren2Response>(c, src, out)),
         "SyncResponse" => drop(rt::<SyncResponse>(c, src, out)),
+        "ErrorResponse" => drop(rt::<ErrorResponse>(c, src, out)),
+        "GetEphemeralsResponse" => drop(rt::<GetEphemeralsResponse>(c, src, out)),
+        "GetAllChildrenNumberResponse" => drop(rt::<GetAllChildrenNumberResponse>(c, src, out)),
+        "WhoAmIResponse" => drop(rt::<WhoAmIResponse>(c, src, out)),
         other => panic!("{}: no Rust type for wire body {other}", c.file),
     }
 }
@@ -1017,6 +1034,11 @@ fn captured_wire_frames_round_trip() {
         "WatcherEvent",
         "MultiOperationRecord",
         "MultiResponse",
+        "SetWatches2",
+        "AuthPacket",
+        "AddWatchRequest",
+        "CreateTTLRequest",
+        "WhoAmIResponse",
     ] {
         assert!(bodies.contains(want), "no captured {want} frame");
     }

@@ -29,12 +29,22 @@ OPS = {
     14: ("multi", "MultiOperationRecord", "MultiResponse"),
     15: ("create2", "CreateRequest", "Create2Response"),
     22: ("multiRead", "MultiOperationRecord", "MultiResponse"),
+    16: ("reconfig", "ReconfigRequest", "GetDataResponse"),
+    17: ("checkWatches", "CheckWatchesRequest", None),
+    18: ("removeWatches", "RemoveWatchesRequest", None),
+    19: ("createContainer", "CreateRequest", "Create2Response"),
+    21: ("createTTL", "CreateTTLRequest", "Create2Response"),
+    100: ("auth", "AuthPacket", None),
     101: ("setWatches", "SetWatches", None),
     105: ("setWatches2", "SetWatches2", None),
+    103: ("getEphemerals", "GetEphemeralsRequest", "GetEphemeralsResponse"),
+    104: ("getAllChildrenNumber", "GetAllChildrenNumberRequest", "GetAllChildrenNumberResponse"),
+    106: ("addWatch", "AddWatchRequest", "ErrorResponse"),
+    107: ("whoAmI", None, "WhoAmIResponse"),
     -11: ("closeSession", None, None),
 }
 # requests whose record starts with a ustring path
-PATH_FIRST = {1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15}
+PATH_FIRST = {1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 17, 18, 19, 21, 103, 104, 106}
 
 
 def jstr(b):
@@ -64,7 +74,8 @@ def main():
         if f.endswith(".bin"):
             os.remove(os.path.join(out, f))
     frames = [json.loads(l) for l in open(frames_path)]
-    pending = {}  # (conn, xid) -> op
+    pending = {}  # (conn, xid) -> (op, request number in its connection)
+    nreq = {}
     first = {}  # (conn, dir) -> seen connect already
     notes = {}
     manifest = []
@@ -101,9 +112,12 @@ def main():
             if op not in OPS:
                 print("skipping unknown op", op, file=sys.stderr)
                 continue
-            pending[(conn, xid)] = op
+            # named by position, not xid: the C client's xids start from the clock
+            n = nreq.get(conn, 0) + 1
+            nreq[conn] = n
+            pending[(conn, xid)] = (op, n)
             opname, req, _ = OPS[op]
-            name = "c%d.x%d.%s.request.bin" % (conn, xid, opname)
+            name = "c%d.%02d.%s.request.bin" % (conn, n, opname)
             vals = [("xid", xid), ("type", op)]
             if op in PATH_FIRST:
                 vals.append(("path", read_ustring(b, 8)[0]))
@@ -119,12 +133,13 @@ def main():
                 name = "c%d.notification%d.bin" % (conn, k)
                 emit(name, "ReplyHeader", "WatcherEvent", vals)
             else:
-                op = pending.pop((conn, xid), None)
-                if op is None:
+                found = pending.pop((conn, xid), None)
+                if found is None:
                     print("reply without request, xid", xid, file=sys.stderr)
                     continue
+                op, n = found
                 opname, _, resp = OPS[op]
-                name = "c%d.x%d.%s.reply.bin" % (conn, xid, opname)
+                name = "c%d.%02d.%s.reply.bin" % (conn, n, opname)
                 emit(name, "ReplyHeader", resp if err == 0 else None, vals)
         open(os.path.join(out, name), "wb").write(b)
     open(os.path.join(out, "manifest.txt"), "w", encoding="utf-8").write("".join(manifest))

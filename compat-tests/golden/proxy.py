@@ -4,9 +4,9 @@
 Why: the golden tests want a few frames exactly as a real Java 3.8.0 client and server put them on
 the wire, in addition to the records GenGolden serialises directly. Each accepted connection is
 forwarded to the target; every length-prefixed frame in either direction is appended to a JSON-lines
-log (conn, dir, seq, payload hex; the 4-byte length prefix is not stored). With --drop-on, the
-first client frame containing those bytes closes that connection instead of being forwarded, so
-the client reconnects and replays its watches (setWatches).
+log (conn, dir, seq, payload hex; the 4-byte length prefix is not stored). With --drop-on, any
+client frame containing those bytes closes that connection instead of being forwarded, so the
+client reconnects and replays its watches (setWatches / setWatches2).
 
 usage: proxy.py LISTEN_PORT TARGET_PORT LOG [--drop-on TEXT]
 """
@@ -16,7 +16,6 @@ import sys
 import threading
 
 lock = threading.Lock()
-dropped = False
 
 
 def read_exact(sock, n):
@@ -30,7 +29,6 @@ def read_exact(sock, n):
 
 
 def pump(conn_id, direction, src, dst, log, drop_on, both):
-    global dropped
     seq = 0
     try:
         while True:
@@ -44,8 +42,7 @@ def pump(conn_id, direction, src, dst, log, drop_on, both):
             if body is None:
                 break
             with lock:
-                if direction == "c2s" and drop_on and not dropped and drop_on in body:
-                    dropped = True
+                if direction == "c2s" and drop_on and drop_on in body:
                     log.write(json.dumps({"conn": conn_id, "dir": "drop", "seq": seq, "hex": body.hex()}) + "\n")
                     log.flush()
                     for s in both:
