@@ -170,8 +170,7 @@ impl Case {
         T::Err: Debug,
     {
         let v = self.raw(key);
-        v.parse()
-            .unwrap_or_else(|e| panic!("{}: {key}={v}: {e:?}", self.file))
+        v.parse().unwrap_or_else(|e| panic!("{}: {key}={v}: {e:?}", self.file))
     }
     fn string(&self, key: &str) -> Option<String> {
         let v = self.raw(key);
@@ -185,11 +184,7 @@ impl Case {
     }
     fn unused(&self) -> Vec<String> {
         let used = self.used.borrow();
-        self.fields
-            .keys()
-            .filter(|k| !used.contains(*k))
-            .cloned()
-            .collect()
+        self.fields.keys().filter(|k| !used.contains(*k)).cloned().collect()
     }
 }
 
@@ -221,10 +216,7 @@ fn unhex(v: &str) -> Option<Vec<u8>> {
     if h.len() % 2 != 0 {
         return None;
     }
-    (0..h.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok())
-        .collect()
+    (0..h.len()).step_by(2).map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok()).collect()
 }
 
 fn hex(b: &[u8]) -> String {
@@ -250,19 +242,12 @@ fn parse_manifest(text: &str) -> Vec<(String, Case)> {
             ));
             continue;
         }
-        let (k, v) = line
-            .split_once('=')
-            .unwrap_or_else(|| panic!("bad manifest line {line:?}"));
-        let (class, case) = out
-            .last_mut()
-            .unwrap_or_else(|| panic!("line before a [file]: {line}"));
+        let (k, v) = line.split_once('=').unwrap_or_else(|| panic!("bad manifest line {line:?}"));
+        let (class, case) = out.last_mut().unwrap_or_else(|| panic!("line before a [file]: {line}"));
         if k == "class" {
             *class = v.to_string();
         } else {
-            assert!(
-                case.fields.insert(k.to_string(), v.to_string()).is_none(),
-                "dup key {k}"
-            );
+            assert!(case.fields.insert(k.to_string(), v.to_string()).is_none(), "dup key {k}");
         }
     }
     out
@@ -338,9 +323,7 @@ impl FromM for Option<Bytes> {
             return None;
         }
         let v = c.raw(key);
-        Some(Bytes::from(
-            unhex(v).unwrap_or_else(|| panic!("{}: {key}: bad hex", c.file)),
-        ))
+        Some(Bytes::from(unhex(v).unwrap_or_else(|| panic!("{}: {key}: bad hex", c.file))))
     }
 }
 impl FromM for Bytes {
@@ -357,11 +340,7 @@ impl<T: FromM> FromM for Option<Vec<T>> {
             return None;
         }
         let n: usize = c.num(&format!("{key}.len"));
-        Some(
-            (0..n)
-                .map(|i| T::from_m(c, &format!("{key}.{i}")))
-                .collect(),
-        )
+        Some((0..n).map(|i| T::from_m(c, &format!("{key}.{i}"))).collect())
     }
 }
 impl<T: FromM> FromM for Vec<T> {
@@ -460,10 +439,7 @@ fn cover(cov: &mut Cov, name: &str) {
 fn build_txn(t: i32, c: &Case, p: &str, cov: &mut Cov) -> Txn {
     let (name, txn) = match t {
         op::CREATE_SESSION => ("CreateSession", Txn::CreateSession(FromM::from_m(c, p))),
-        op::CLOSE_SESSION => (
-            "CloseSession",
-            Txn::CloseSession(Some(FromM::from_m(c, &sub(p, "paths2Delete")))),
-        ),
+        op::CLOSE_SESSION => ("CloseSession", Txn::CloseSession(Some(FromM::from_m(c, &sub(p, "paths2Delete"))))),
         op::CREATE | op::CREATE2 => ("Create", Txn::Create(t, FromM::from_m(c, p))),
         op::CREATE_CONTAINER => ("CreateContainer", Txn::CreateContainer(FromM::from_m(c, p))),
         op::CREATE_TTL => ("CreateTtl", Txn::CreateTtl(FromM::from_m(c, p))),
@@ -497,9 +473,7 @@ fn build_multi_request(c: &Case, cov: &mut Cov) -> MultiRequest {
             let p = format!("ops.{i}");
             let t: i32 = c.num(&sub(&p, "type"));
             let (name, o) = match t {
-                op::CREATE | op::CREATE2 | op::CREATE_CONTAINER => {
-                    ("Create", MultiOp::Create(t, FromM::from_m(c, &p)))
-                }
+                op::CREATE | op::CREATE2 | op::CREATE_CONTAINER => ("Create", MultiOp::Create(t, FromM::from_m(c, &p))),
                 op::CREATE_TTL => ("CreateTtl", MultiOp::CreateTtl(FromM::from_m(c, &p))),
                 op::DELETE => ("Delete", MultiOp::Delete(FromM::from_m(c, &p))),
                 op::SET_DATA => ("SetData", MultiOp::SetData(FromM::from_m(c, &p))),
@@ -522,27 +496,15 @@ fn build_multi_response(c: &Case, cov: &mut Cov) -> MultiResponse {
             let p = format!("results.{i}");
             let t: i32 = c.num(&sub(&p, "type"));
             let (name, r) = match t {
-                op::CREATE => (
-                    "Create",
-                    OpResult::Create(FromM::from_m(c, &sub(&p, "path"))),
-                ),
+                op::CREATE => ("Create", OpResult::Create(FromM::from_m(c, &sub(&p, "path")))),
                 op::CREATE2 => (
                     "Create2",
-                    OpResult::Create2(
-                        FromM::from_m(c, &sub(&p, "path")),
-                        FromM::from_m(c, &sub(&p, "stat")),
-                    ),
+                    OpResult::Create2(FromM::from_m(c, &sub(&p, "path")), FromM::from_m(c, &sub(&p, "stat"))),
                 ),
                 op::DELETE => ("Delete", OpResult::Delete),
-                op::SET_DATA => (
-                    "SetData",
-                    OpResult::SetData(FromM::from_m(c, &sub(&p, "stat"))),
-                ),
+                op::SET_DATA => ("SetData", OpResult::SetData(FromM::from_m(c, &sub(&p, "stat")))),
                 op::CHECK => ("Check", OpResult::Check),
-                op::GET_CHILDREN => (
-                    "GetChildren",
-                    OpResult::GetChildren(FromM::from_m(c, &sub(&p, "children"))),
-                ),
+                op::GET_CHILDREN => ("GetChildren", OpResult::GetChildren(FromM::from_m(c, &sub(&p, "children")))),
                 op::GET_DATA => ("GetData", OpResult::GetData(FromM::from_m(c, &p))),
                 -1 => ("Error", OpResult::Error(FromM::from_m(c, &sub(&p, "err")))),
                 other => panic!("{}: no result type {other}", c.file),
@@ -560,51 +522,22 @@ fn build_multi_response(c: &Case, cov: &mut Cov) -> MultiResponse {
 /// Java → Rust → Java: each character beyond U+FFFF is written as two encoded surrogates, each
 /// read back as one U+FFFD (Java cannot round-trip them either).
 fn java_round_trip(s: &str) -> String {
-    s.chars()
-        .flat_map(|ch| {
-            if ch.len_utf16() == 2 {
-                vec!['\u{FFFD}'; 2]
-            } else {
-                vec![ch]
-            }
-        })
-        .collect()
+    s.chars().flat_map(|ch| if ch.len_utf16() == 2 { vec!['\u{FFFD}'; 2] } else { vec![ch] }).collect()
 }
 
 /// Encodes `built` and decodes `java`, asserting both directions; `expect_decoded` is what Java's
 /// bytes must decode to (the built value unless Java itself loses information).
-fn check_bytes<T: PartialEq + Debug>(
-    c: &Case,
-    java: &[u8],
-    built: &T,
-    encoded: Vec<u8>,
-    decoded: T,
-    left: usize,
-) {
+fn check_bytes<T: PartialEq + Debug>(c: &Case, java: &[u8], built: &T, encoded: Vec<u8>, decoded: T, left: usize) {
     assert_eq!(left, 0, "{}: {left} bytes left after decoding", c.file);
-    assert_eq!(
-        &decoded, built,
-        "{}: Java's bytes decode to a different value",
-        c.file
-    );
+    assert_eq!(&decoded, built, "{}: Java's bytes decode to a different value", c.file);
     let dropped = c.nulls_dropped.borrow();
     if dropped.is_empty() {
-        assert_eq!(
-            hex(&encoded),
-            hex(java),
-            "{}: Rust encoding differs from Java's",
-            c.file
-        );
+        assert_eq!(hex(&encoded), hex(java), "{}: Rust encoding differs from Java's", c.file);
         return;
     }
     // Java wrote null (-1) where the Rust type has none: the only allowed difference is a length
     // of 0 instead of -1 at exactly that many places.
-    assert_eq!(
-        encoded.len(),
-        java.len(),
-        "{}: length differs (nulls at {dropped:?})",
-        c.file
-    );
+    assert_eq!(encoded.len(), java.len(), "{}: length differs (nulls at {dropped:?})", c.file);
     let mut diffs = 0;
     let mut i = 0;
     while i < java.len() {
@@ -612,18 +545,8 @@ fn check_bytes<T: PartialEq + Debug>(
             i += 1;
             continue;
         }
-        assert_eq!(
-            java.get(i..i + 4),
-            Some(&[0xff; 4][..]),
-            "{}: differs at {i}",
-            c.file
-        );
-        assert_eq!(
-            encoded.get(i..i + 4),
-            Some(&[0; 4][..]),
-            "{}: differs at {i}",
-            c.file
-        );
+        assert_eq!(java.get(i..i + 4), Some(&[0xff; 4][..]), "{}: differs at {i}", c.file);
+        assert_eq!(encoded.get(i..i + 4), Some(&[0; 4][..]), "{}: differs at {i}", c.file);
         diffs += 1;
         i += 4;
     }
@@ -643,10 +566,7 @@ fn check_id(c: &Case, java: &[u8]) {
     let encoded = built.to_bytes();
     let mut src = java;
     let decoded = Id::decode(&mut src).unwrap_or_else(|e| panic!("{}: decode: {e}", c.file));
-    let expect = Id {
-        scheme: java_round_trip(&built.scheme),
-        id: java_round_trip(&built.id),
-    };
+    let expect = Id { scheme: java_round_trip(&built.scheme), id: java_round_trip(&built.id) };
     // Compares the decoded value with `expect` and the encoding with Java's bytes.
     check_bytes(c, java, &expect, encoded, decoded, src.len());
 }
@@ -656,8 +576,7 @@ fn check_txn_body(c: &Case, java: &[u8], t: i32, cov: &mut Cov) {
     let mut enc = Vec::new();
     built.encode_body(&mut enc);
     let mut src = java;
-    let decoded =
-        Txn::decode_body(t, &mut src).unwrap_or_else(|e| panic!("{}: decode: {e}", c.file));
+    let decoded = Txn::decode_body(t, &mut src).unwrap_or_else(|e| panic!("{}: decode: {e}", c.file));
     check_bytes(c, java, &built, enc, decoded, src.len());
 }
 
@@ -674,8 +593,7 @@ fn check_create_v0(c: &Case, java: &[u8], cov: &mut Cov) {
         },
     );
     let mut src = java;
-    let decoded = Txn::decode_body(op::CREATE, &mut src)
-        .unwrap_or_else(|e| panic!("{}: decode: {e}", c.file));
+    let decoded = Txn::decode_body(op::CREATE, &mut src).unwrap_or_else(|e| panic!("{}: decode: {e}", c.file));
     assert!(src.is_empty(), "{}: bytes left", c.file);
     assert_eq!(decoded, expect, "{}", c.file);
     cover(cov, "Txn::CreateV0");
@@ -684,14 +602,8 @@ fn check_create_v0(c: &Case, java: &[u8], cov: &mut Cov) {
 fn check_txn_entry(c: &Case, java: &[u8], cov: &mut Cov) {
     let header = TxnHeader::from_m(c, "hdr");
     let txn = build_txn(header.type_, c, "txn", cov);
-    let digest = c
-        .has("digest.version")
-        .then(|| TxnDigest::from_m(c, "digest"));
-    let built = TxnEntry {
-        header,
-        txn,
-        digest,
-    };
+    let digest = c.has("digest.version").then(|| TxnDigest::from_m(c, "digest"));
+    let built = TxnEntry { header, txn, digest };
     let decoded = TxnEntry::decode(java).unwrap_or_else(|e| panic!("{}: decode: {e}", c.file));
     check_bytes(c, java, &built, built.encode(), decoded, 0);
 }
@@ -798,10 +710,7 @@ fn record_structs_in_source() -> BTreeSet<String> {
         let text = String::from_utf8(read(&dir.join(f))).unwrap_or_default();
         for line in text.lines() {
             if let Some(rest) = line.trim_start().strip_prefix("pub struct ") {
-                let name: String = rest
-                    .chars()
-                    .take_while(|ch| ch.is_alphanumeric() || *ch == '_')
-                    .collect();
+                let name: String = rest.chars().take_while(|ch| ch.is_alphanumeric() || *ch == '_').collect();
                 out.insert(name);
             }
         }
@@ -822,48 +731,24 @@ fn every_record_matches_java_bytes() {
         let java = read(&dir.join(&c.file));
         if !check_case(class, c, &java, &mut cov) {
             let name = class.rsplit('.').next().unwrap_or(class);
-            assert!(
-                NO_RUST_TYPE.contains(&name),
-                "{}: no Rust type for {class}",
-                c.file
-            );
+            assert!(NO_RUST_TYPE.contains(&name), "{}: no Rust type for {class}", c.file);
             unmapped.insert(name.to_string());
             continue;
         }
-        assert!(
-            c.unused().is_empty(),
-            "{}: Java fields not in Rust: {:?}",
-            c.file,
-            c.unused()
-        );
+        assert!(c.unused().is_empty(), "{}: Java fields not in Rust: {:?}", c.file, c.unused());
         if !c.nulls_dropped.borrow().is_empty() {
             dropped.insert(c.file.clone());
         }
     }
     let want: BTreeSet<String> = ALL_RUST_TYPES.iter().map(|s| s.to_string()).collect();
     let missing: Vec<_> = want.difference(&cov).collect();
-    assert!(
-        missing.is_empty(),
-        "record types without a golden case: {missing:?}"
-    );
+    assert!(missing.is_empty(), "record types without a golden case: {missing:?}");
     let extra: Vec<_> = cov.difference(&want).collect();
-    assert!(
-        extra.is_empty(),
-        "covered but not listed in ALL_RUST_TYPES: {extra:?}"
-    );
+    assert!(extra.is_empty(), "covered but not listed in ALL_RUST_TYPES: {extra:?}");
     let in_source = record_structs_in_source();
-    assert!(
-        in_source.contains("Stat") && in_source.len() > 50,
-        "source scan found {in_source:?}"
-    );
-    let unlisted: Vec<_> = in_source
-        .into_iter()
-        .filter(|s| !want.contains(s))
-        .collect();
-    assert!(
-        unlisted.is_empty(),
-        "structs in src/jute not in ALL_RUST_TYPES: {unlisted:?}"
-    );
+    assert!(in_source.contains("Stat") && in_source.len() > 50, "source scan found {in_source:?}");
+    let unlisted: Vec<_> = in_source.into_iter().filter(|s| !want.contains(s)).collect();
+    assert!(unlisted.is_empty(), "structs in src/jute not in ALL_RUST_TYPES: {unlisted:?}");
     let no_rust: BTreeSet<String> = NO_RUST_TYPE.iter().map(|s| s.to_string()).collect();
     assert_eq!(unmapped, no_rust, "NO_RUST_TYPE out of date");
     let pinned: BTreeSet<String> = NULL_AS_EMPTY.iter().map(|s| s.to_string()).collect();
@@ -890,49 +775,24 @@ fn wire_body(c: &Case, body: &str, src: &mut &[u8], out: &mut Vec<u8>) {
     match body {
         "ConnectRequest" => {
             let r: ConnectRequest = rt(c, src, out);
-            assert_eq!(
-                r.protocol_version,
-                c.num::<i32>("protocolVersion"),
-                "{}",
-                c.file
-            );
+            assert_eq!(r.protocol_version, c.num::<i32>("protocolVersion"), "{}", c.file);
             assert_eq!(r.last_zxid_seen, c.num::<i64>("lastZxidSeen"), "{}", c.file);
             assert_eq!(r.time_out, c.num::<i32>("timeOut"), "{}", c.file);
             assert_eq!(r.session_id, c.num::<i64>("sessionId"), "{}", c.file);
-            assert_eq!(
-                r.read_only,
-                Option::<bool>::from_m(c, "readOnly"),
-                "{}",
-                c.file
-            );
+            assert_eq!(r.read_only, Option::<bool>::from_m(c, "readOnly"), "{}", c.file);
         }
         "ConnectResponse" => {
             let r: ConnectResponse = rt(c, src, out);
-            assert_eq!(
-                r.protocol_version,
-                c.num::<i32>("protocolVersion"),
-                "{}",
-                c.file
-            );
+            assert_eq!(r.protocol_version, c.num::<i32>("protocolVersion"), "{}", c.file);
             assert_eq!(r.time_out, c.num::<i32>("timeOut"), "{}", c.file);
             assert_eq!(r.session_id, c.num::<i64>("sessionId"), "{}", c.file);
-            assert_eq!(
-                r.read_only,
-                Option::<bool>::from_m(c, "readOnly"),
-                "{}",
-                c.file
-            );
+            assert_eq!(r.read_only, Option::<bool>::from_m(c, "readOnly"), "{}", c.file);
         }
         "WatcherEvent" => {
             let r: WatcherEvent = rt(c, src, out);
             assert_eq!(r.type_, c.num::<i32>("event.type"), "{}", c.file);
             assert_eq!(r.state, c.num::<i32>("event.state"), "{}", c.file);
-            assert_eq!(
-                c.string("event.path").as_deref(),
-                Some(&r.path[..]),
-                "{}",
-                c.file
-            );
+            assert_eq!(c.string("event.path").as_deref(), Some(&r.path[..]), "{}", c.file);
         }
         "CreateRequest" => check_path(c, &rt::<CreateRequest>(c, src, out).path),
         "DeleteRequest" => check_path(c, &rt::<DeleteRequest>(c, src, out).path),
@@ -948,9 +808,7 @@ fn wire_body(c: &Case, body: &str, src: &mut &[u8], out: &mut Vec<u8>) {
         "CheckWatchesRequest" => check_path(c, &rt::<CheckWatchesRequest>(c, src, out).path),
         "RemoveWatchesRequest" => check_path(c, &rt::<RemoveWatchesRequest>(c, src, out).path),
         "AddWatchRequest" => check_path(c, &rt::<AddWatchRequest>(c, src, out).path),
-        "GetAllChildrenNumberRequest" => {
-            check_path(c, &rt::<GetAllChildrenNumberRequest>(c, src, out).path)
-        }
+        "GetAllChildrenNumberRequest" => check_path(c, &rt::<GetAllChildrenNumberRequest>(c, src, out).path),
         "GetEphemeralsRequest" => {
             let r: GetEphemeralsRequest = rt(c, src, out);
             assert_eq!(c.string("path"), r.prefix_path, "{}: prefixPath", c.file);
@@ -1012,12 +870,7 @@ fn captured_wire_frames_round_trip() {
         }
         assert!(src.is_empty(), "{}: {} bytes left", c.file, src.len());
         assert_eq!(hex(&out), hex(&java), "{}: re-encoding differs", c.file);
-        assert!(
-            c.unused().is_empty(),
-            "{}: unchecked manifest keys {:?}",
-            c.file,
-            c.unused()
-        );
+        assert!(c.unused().is_empty(), "{}: unchecked manifest keys {:?}", c.file, c.unused());
     }
     // The capture scenario (gen.sh) must keep producing these kinds of frames.
     for want in [
@@ -1049,10 +902,7 @@ fn manifest_parser_reads_escapes_and_nulls() {
     assert_eq!(class, "C");
     assert_eq!(c.string("s").as_deref(), Some("a\"b\\c\n\u{1}ü"));
     assert_eq!(Option::<String>::from_m(c, "n"), None);
-    assert_eq!(
-        Option::<Bytes>::from_m(c, "b"),
-        Some(Bytes::from_static(&[0, 0xff]))
-    );
+    assert_eq!(Option::<Bytes>::from_m(c, "b"), Some(Bytes::from_static(&[0, 0xff])));
     assert_eq!(Option::<Vec<String>>::from_m(c, "l"), Some(vec![]));
     assert_eq!(camel("parent_c_version"), "parentCVersion");
     assert_eq!(camel("type_"), "type");

@@ -7,9 +7,9 @@
 //! allocation, so a peer cannot make us allocate what it did not send.
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
+pub mod multi;
 pub mod records;
 pub mod txn;
-pub mod multi;
 
 use bytes::{Buf, BufMut, Bytes};
 
@@ -321,9 +321,7 @@ mod tests {
     #[test]
     fn supplementary_characters_are_written_as_cesu8_like_java() {
         // Bytes from Java 3.8.0 `BinaryOutputArchive.writeString("x\uD83D\uDE00\u0000y")`.
-        let java = [
-            0, 0, 0, 9, 0x78, 0xed, 0xa0, 0xbd, 0xed, 0xb8, 0x80, 0x00, 0x79,
-        ];
+        let java = [0, 0, 0, 9, 0x78, 0xed, 0xa0, 0xbd, 0xed, 0xb8, 0x80, 0x00, 0x79];
         assert_eq!("x\u{1F600}\u{0}y".to_string().to_bytes(), java);
         assert_eq!(Some("\u{1F600}".to_string()).to_bytes().len(), 4 + 6);
         assert_eq!("plain ü".to_string().to_bytes().len(), 4 + 8);
@@ -332,18 +330,10 @@ mod tests {
     #[test]
     fn encoded_surrogates_decode_to_one_replacement_each_like_java() {
         // Java's `new String(.., UTF_8)` gives 0078 fffd fffd 0000 0079 for these bytes.
-        let java = [
-            0, 0, 0, 9, 0x78, 0xed, 0xa0, 0xbd, 0xed, 0xb8, 0x80, 0x00, 0x79,
-        ];
-        assert_eq!(
-            String::from_slice(&java),
-            Ok("x\u{FFFD}\u{FFFD}\u{0}y".to_string())
-        );
+        let java = [0, 0, 0, 9, 0x78, 0xed, 0xa0, 0xbd, 0xed, 0xb8, 0x80, 0x00, 0x79];
+        assert_eq!(String::from_slice(&java), Ok("x\u{FFFD}\u{FFFD}\u{0}y".to_string()));
         // Other malformed input keeps the usual one-replacement-per-maximal-subpart rule.
-        assert_eq!(
-            String::from_slice(&[0, 0, 0, 3, 0x61, 0xff, 0xc3]),
-            Ok("a\u{FFFD}\u{FFFD}".to_string())
-        );
+        assert_eq!(String::from_slice(&[0, 0, 0, 3, 0x61, 0xff, 0xc3]), Ok("a\u{FFFD}\u{FFFD}".to_string()));
     }
 
     #[test]
