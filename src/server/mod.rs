@@ -9,6 +9,7 @@
 //! the change.
 
 pub mod error;
+pub mod fourlw;
 pub mod persist;
 pub mod prep;
 pub mod session;
