@@ -2526,6 +2526,42 @@ mod tests {
         assert!(!c.is_distributed());
     }
 
+    #[test]
+    fn load_reads_latin1_files_and_myid_from_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        std::fs::write(data.join("myid"), "2\n").unwrap();
+        let cfg_path = dir.path().join("zoo.cfg");
+        let mut text = format!(
+            "# caf\u{e9}\ninitLimit=5\nsyncLimit=2\ndataDir={}\nclientPort=2181\n\
+             server.1=127.0.0.1:2888:3888\nserver.2=127.0.0.1:2889:3889\nserver.3=127.0.0.1:2890:3890\n",
+            data.display()
+        )
+        .into_bytes();
+        // A raw 0xE9 byte: Properties.load(InputStream) reads ISO-8859-1, so this is 'é'.
+        text.extend_from_slice(b"superUser=caf\xe9\n");
+        std::fs::write(&cfg_path, text).unwrap();
+        let c = Config::load(&cfg_path, &Props::new()).unwrap();
+        assert_eq!(c.server_id, Some(2));
+        assert!(c.is_distributed());
+        assert_eq!(c.props.get("zookeeper.superUser"), Some("caf\u{e9}"));
+        let e = Config::load(&dir.path().join("missing.cfg"), &Props::new()).unwrap_err();
+        assert!(matches!(e, ConfigError::Io { .. }), "{e}");
+    }
+
+    #[test]
+    fn the_shipped_sample_config_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("conf/zoo.cfg");
+        let text = std::fs::read_to_string(&path).unwrap();
+        // No file reader: the host's own dataDir/myid must not leak into the test.
+        let c = Config::parse(&path, &text, &Props::new(), &no_files).unwrap();
+        assert_eq!((c.tick_time_ms, c.client_port), (2000, Some(2181)));
+        assert!(!c.admin_enable_server && c.four_letter_whitelist.allows("mntr"));
+        assert!(!c.is_distributed());
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    }
+
     /// The same report `compat-tests/java/ParseConfig.java` prints for Java's QuorumPeerConfig.
     fn compat_report(c: &Config) -> String {
         let addr = |port: Option<u16>, host: &Option<String>| match port {

@@ -140,6 +140,12 @@ pub fn is_allowed(cmd: FourLw, whitelist: &FourLetterWhitelist) -> bool {
     whitelist.allows(cmd.name())
 }
 
+/// Whether the runtime must read 8 more bytes (the new trace mask, a big-endian i64) before
+/// answering: only for `stmk`, and only when it is whitelisted (Java never reads them otherwise).
+pub fn needs_mask_bytes(cmd: FourLw, whitelist: &FourLetterWhitelist) -> bool {
+    cmd == FourLw::Stmk && is_allowed(cmd, whitelist)
+}
+
 /// The reply Java sends for a command outside the whitelist (the command is not run).
 pub fn not_in_whitelist_text(cmd: FourLw) -> String {
     format!(
@@ -483,7 +489,8 @@ pub struct FourLwInfo {
     pub snap_dir: PathBuf,
     /// Absolute txn-log directory (`<dataLogDir>/version-2`).
     pub log_dir: PathBuf,
-    /// The local port clients connect to (-1 if none).
+    /// The local port clients listen on; set -1 when there is no listener, as Java prints
+    /// (the `Default` of 0 is only a placeholder).
     pub client_port: i32,
     /// `serverId` in `conf` (0 on a standalone, see [`Config::effective_server_id`]).
     pub server_id: i64,
@@ -1388,6 +1395,15 @@ mod tests {
         assert!(render(FourLw::Srvr, &info, &cfg).starts_with("Zookeeper version: "));
         assert_eq!(side_effect(FourLw::Srst, &info, &cfg), None);
         assert!(!is_allowed(FourLw::TelnetClose, &cfg.four_letter_whitelist));
+        assert!(!needs_mask_bytes(FourLw::Stmk, &cfg.four_letter_whitelist));
+        assert!(needs_mask_bytes(
+            FourLw::Stmk,
+            &standalone_config().four_letter_whitelist
+        ));
+        assert!(!needs_mask_bytes(
+            FourLw::Gtmk,
+            &standalone_config().four_letter_whitelist
+        ));
     }
 
     #[test]
