@@ -130,11 +130,7 @@ pub fn parse_properties(text: &str) -> std::result::Result<Vec<PropLine>, (usize
             if !is_eol {
                 if !is_comment {
                     buf.push(c);
-                    preceding_backslash = if c == '\\' {
-                        !preceding_backslash
-                    } else {
-                        false
-                    };
+                    preceding_backslash = if c == '\\' { !preceding_backslash } else { false };
                 }
                 continue;
             }
@@ -268,16 +264,15 @@ fn java_decode_long(s: &str) -> Option<i64> {
         Some(r) => (true, r),
         None => (false, s.strip_prefix('+').unwrap_or(s)),
     };
-    let (radix, digits) =
-        if let Some(h) = rest.strip_prefix("0x").or_else(|| rest.strip_prefix("0X")) {
-            (16, h)
-        } else if let Some(h) = rest.strip_prefix('#') {
-            (16, h)
-        } else if rest.len() > 1 && rest.starts_with('0') {
-            (8, rest.get(1..).unwrap_or(""))
-        } else {
-            (10, rest)
-        };
+    let (radix, digits) = if let Some(h) = rest.strip_prefix("0x").or_else(|| rest.strip_prefix("0X")) {
+        (16, h)
+    } else if let Some(h) = rest.strip_prefix('#') {
+        (16, h)
+    } else if rest.len() > 1 && rest.starts_with('0') {
+        (8, rest.get(1..).unwrap_or(""))
+    } else {
+        (10, rest)
+    };
     if digits.is_empty() || digits.starts_with(['+', '-']) {
         return None;
     }
@@ -339,11 +334,7 @@ impl Props {
     /// `JVMFLAGS` (zkServer.sh runs `java $SERVER_JVMFLAGS $JVMFLAGS ...`), then our own
     /// `-D name=value` arguments, so the most explicit setting wins. Non-`-D` JVM flags such as
     /// `-Xmx1g` are ignored; `-Dname` alone sets the empty string, as the JVM does.
-    pub fn from_args_and_env(
-        args: &[String],
-        server_jvmflags: Option<&str>,
-        jvmflags: Option<&str>,
-    ) -> Props {
+    pub fn from_args_and_env(args: &[String], server_jvmflags: Option<&str>, jvmflags: Option<&str>) -> Props {
         let mut p = Props::new();
         for flags in [server_jvmflags, jvmflags].into_iter().flatten() {
             for word in flags.split_whitespace() {
@@ -391,9 +382,7 @@ impl Props {
         match self.get(name) {
             None => def,
             Some(v) => java_decode_int(v).unwrap_or_else(|| {
-                warnings.push(format!(
-                    "property {name}: invalid integer {v:?}, using {def}"
-                ));
+                warnings.push(format!("property {name}: invalid integer {v:?}, using {def}"));
                 def
             }),
         }
@@ -404,9 +393,7 @@ impl Props {
         match self.get(name) {
             None => def,
             Some(v) => java_decode_long(v).unwrap_or_else(|| {
-                warnings.push(format!(
-                    "property {name}: invalid integer {v:?}, using {def}"
-                ));
+                warnings.push(format!("property {name}: invalid integer {v:?}, using {def}"));
                 def
             }),
         }
@@ -414,8 +401,7 @@ impl Props {
 
     /// `Boolean.getBoolean(name)`: true only for `true` in any case.
     fn get_boolean(&self, name: &str) -> bool {
-        self.get(name)
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        self.get(name).is_some_and(|v| v.eq_ignore_ascii_case("true"))
     }
 
     /// `Boolean.parseBoolean(System.getProperty(name, def))`.
@@ -532,11 +518,7 @@ impl QuorumServer {
             .iter()
             .zip(e.iter())
             .map(|(a, b)| {
-                let host = if a.host.contains(':') {
-                    format!("[{}]", a.host)
-                } else {
-                    a.host.clone()
-                };
+                let host = if a.host.contains(':') { format!("[{}]", a.host) } else { a.host.clone() };
                 format!("{}:{}:{}", host, a.quorum_port, b.election_port)
             })
             .collect::<Vec<_>>()
@@ -572,10 +554,7 @@ impl FourLetterWhitelist {
     }
 
     /// `FourLetterCommands.isEnabled` on a property value.
-    pub fn from_property(
-        value: Option<&str>,
-        readonly_mode_property: Option<&str>,
-    ) -> FourLetterWhitelist {
+    pub fn from_property(value: Option<&str>, readonly_mode_property: Option<&str>) -> FourLetterWhitelist {
         let mut set = BTreeSet::new();
         if let Some(v) = value {
             for cmd in v.split(',') {
@@ -802,10 +781,8 @@ impl Config {
     /// Reads and parses a zoo.cfg from disk (`myid` and the dynamic file too). The file is
     /// decoded as ISO-8859-1, like `Properties.load(InputStream)`.
     pub fn load(path: &Path, props: &Props) -> Result<Config> {
-        let text = read_latin1(path).map_err(|e| ConfigError::Io {
-            file: path.display().to_string(),
-            msg: e.to_string(),
-        })?;
+        let text =
+            read_latin1(path).map_err(|e| ConfigError::Io { file: path.display().to_string(), msg: e.to_string() })?;
         let reader = |p: &Path| -> Option<String> {
             if p.is_file() {
                 read_latin1(p).ok()
@@ -832,10 +809,7 @@ impl Config {
             msg,
         })?;
         let mut c = Config::base(props.clone(), Some(path.to_path_buf()));
-        let mut p = Parser {
-            file: file.clone(),
-            cfg: &mut c,
-        };
+        let mut p = Parser { file: file.clone(), cfg: &mut c };
         p.parse_properties(&lines)?;
 
         let has_dynamic = p.cfg.dynamic_config_file.is_some();
@@ -847,13 +821,12 @@ impl Config {
                 file: dyn_name.clone(),
                 msg: format!("Error processing {dyn_name}: file not found"),
             })?;
-            let mut dyn_lines =
-                parse_properties(&dyn_text).map_err(|(line, msg)| ConfigError::Key {
-                    file: dyn_name.clone(),
-                    line,
-                    key: String::new(),
-                    msg,
-                })?;
+            let mut dyn_lines = parse_properties(&dyn_text).map_err(|(line, msg)| ConfigError::Key {
+                file: dyn_name.clone(),
+                line,
+                key: String::new(),
+                msg,
+            })?;
             if dyn_lines.iter().any(|l| l.key == "version") {
                 return Err(ConfigError::File {
                     file: dyn_name,
@@ -861,16 +834,9 @@ impl Config {
                 });
             }
             if let Some(v) = version_from_filename(&dyn_name) {
-                dyn_lines.push(PropLine {
-                    key: "version".into(),
-                    value: v,
-                    line: 0,
-                });
+                dyn_lines.push(PropLine { key: "version".into(), value: v, line: 0 });
             }
-            let mut dp = Parser {
-                file: dyn_name,
-                cfg: p.cfg,
-            };
+            let mut dp = Parser { file: dyn_name, cfg: p.cfg };
             dp.setup_quorum(&dyn_lines, false, read_file)?;
         }
         c.apply_props();
@@ -883,10 +849,8 @@ impl Config {
         let multi_address_enabled = props.parse_boolean("zookeeper.multiAddress.enabled", false);
         let multi_address_reachability_check_enabled =
             props.parse_boolean("zookeeper.multiAddress.reachabilityCheckEnabled", true);
-        let multi_address_reachability_check_timeout_ms = props
-            .get("zookeeper.multiAddress.reachabilityCheckTimeoutMs")
-            .and_then(java_parse_int)
-            .unwrap_or(1000);
+        let multi_address_reachability_check_timeout_ms =
+            props.get("zookeeper.multiAddress.reachabilityCheckTimeoutMs").and_then(java_parse_int).unwrap_or(1000);
         Config {
             config_path,
             server_id: None,
@@ -992,14 +956,8 @@ impl Config {
         let w = &mut self.warnings;
         self.admin_enable_server = p.get("zookeeper.admin.enableServer") != Some("false");
         self.admin_server_port = p.get_int("zookeeper.admin.serverPort", 8080, w);
-        self.admin_server_address = p
-            .get("zookeeper.admin.serverAddress")
-            .unwrap_or("0.0.0.0")
-            .to_string();
-        self.admin_command_url = p
-            .get("zookeeper.admin.commandURL")
-            .unwrap_or("/commands")
-            .to_string();
+        self.admin_server_address = p.get("zookeeper.admin.serverAddress").unwrap_or("0.0.0.0").to_string();
+        self.admin_command_url = p.get("zookeeper.admin.commandURL").unwrap_or("/commands").to_string();
 
         self.snap_count = p.get_int("zookeeper.snapCount", 100000, w);
         if self.snap_count < 2 {
@@ -1015,21 +973,15 @@ impl Config {
         self.txn_log_size_limit_kb = p.get_long("zookeeper.txnLogSizeLimitInKb", -1, w);
         self.snap_size_limit_kb = p.get_long("zookeeper.snapSizeLimitInKb", 4194304, w);
         self.force_sync = p.get("zookeeper.forceSync") != Some("no");
-        self.fsync_warning_threshold_ms = match p
-            .get("zookeeper.fsync.warningthresholdms")
-            .and_then(java_decode_long)
-        {
+        self.fsync_warning_threshold_ms = match p.get("zookeeper.fsync.warningthresholdms").and_then(java_decode_long) {
             Some(v) => v,
             None => p.get_long("fsync.warningthresholdms", 1000, w),
         };
         self.extended_types_enabled = p.get_boolean("zookeeper.extendedTypesEnabled");
         self.emulate_353_ttl_nodes = p.get_boolean("zookeeper.emulate353TTLNodes");
         self.jute_maxbuffer = p.get_int("jute.maxbuffer", 0xfffff, w);
-        self.jute_maxbuffer_extrasize =
-            p.get_int("zookeeper.jute.maxbuffer.extrasize", self.jute_maxbuffer, w);
-        self.super_digest = p
-            .get("zookeeper.DigestAuthenticationProvider.superDigest")
-            .map(str::to_string);
+        self.jute_maxbuffer_extrasize = p.get_int("zookeeper.jute.maxbuffer.extrasize", self.jute_maxbuffer, w);
+        self.super_digest = p.get("zookeeper.DigestAuthenticationProvider.superDigest").map(str::to_string);
         self.skip_acl = p.get("zookeeper.skipACL") == Some("yes");
         self.readonly_mode = p.get_boolean("readonlymode.enabled");
         self.digest_enabled = p.parse_boolean("zookeeper.digest.enabled", true);
@@ -1049,9 +1001,7 @@ impl Config {
         self.snapshot_size_factor = match p.get("zookeeper.snapshotSizeFactor") {
             None => 0.33,
             Some(v) => java_trim(v).parse::<f64>().unwrap_or_else(|_| {
-                w.push(format!(
-                    "property zookeeper.snapshotSizeFactor: invalid number {v:?}, using 0.33"
-                ));
+                w.push(format!("property zookeeper.snapshotSizeFactor: invalid number {v:?}, using 0.33"));
                 0.33
             }),
         };
@@ -1061,8 +1011,7 @@ impl Config {
         self.enforce_quota = p.parse_boolean("zookeeper.enforceQuota", false);
         self.container_check_interval_ms = p.get_int("znode.container.checkIntervalMs", 60000, w);
         self.container_max_per_minute = p.get_int("znode.container.maxPerMinute", 10000, w);
-        self.container_max_never_used_interval_ms =
-            p.get_long("znode.container.maxNeverUsedIntervalMs", 0, w);
+        self.container_max_never_used_interval_ms = p.get_long("znode.container.maxNeverUsedIntervalMs", 0, w);
         self.four_letter_whitelist = FourLetterWhitelist::from_property(
             p.get("zookeeper.4lw.commands.whitelist"),
             p.get("readonlymode.enabled"),
@@ -1071,9 +1020,7 @@ impl Config {
 
     /// Voting members (`server.N` lines without `:observer`).
     pub fn voting_members(&self) -> impl Iterator<Item = &QuorumServer> {
-        self.servers
-            .values()
-            .filter(|s| s.peer_type == PeerType::Participant)
+        self.servers.values().filter(|s| s.peer_type == PeerType::Participant)
     }
 
     /// `QuorumPeerConfig.isDistributed`: an ensemble unless standalone is allowed and at most
@@ -1261,19 +1208,10 @@ const KNOWN_PROPERTY_KEYS: &[&str] = &[
 ];
 
 /// Prefixes of property families (`zookeeper.ssl.*`, `zookeeper.authProvider.*`, ...).
-const KNOWN_PROPERTY_PREFIXES: &[&str] = &[
-    "ssl.",
-    "authProvider.",
-    "sasl.",
-    "server.",
-    "group",
-    "weight",
-];
+const KNOWN_PROPERTY_PREFIXES: &[&str] = &["ssl.", "authProvider.", "sasl.", "server.", "group", "weight"];
 
 fn is_known_property_key(key: &str) -> bool {
-    key == "version"
-        || KNOWN_PROPERTY_KEYS.contains(&key)
-        || KNOWN_PROPERTY_PREFIXES.iter().any(|p| key.starts_with(p))
+    key == "version" || KNOWN_PROPERTY_KEYS.contains(&key) || KNOWN_PROPERTY_PREFIXES.iter().any(|p| key.starts_with(p))
 }
 
 struct Parser<'a> {
@@ -1283,19 +1221,11 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn key_err(&self, l: &PropLine, msg: impl Into<String>) -> ConfigError {
-        ConfigError::Key {
-            file: self.file.clone(),
-            line: l.line,
-            key: java_trim(&l.key).to_string(),
-            msg: msg.into(),
-        }
+        ConfigError::Key { file: self.file.clone(), line: l.line, key: java_trim(&l.key).to_string(), msg: msg.into() }
     }
 
     fn file_err(&self, msg: impl Into<String>) -> ConfigError {
-        ConfigError::File {
-            file: self.file.clone(),
-            msg: msg.into(),
-        }
+        ConfigError::File { file: self.file.clone(), msg: msg.into() }
     }
 
     fn int(&self, l: &PropLine, v: &str) -> Result<i32> {
@@ -1307,15 +1237,8 @@ impl Parser<'_> {
     }
 
     fn boolean(&self, l: &PropLine, v: &str) -> Result<bool> {
-        cfg_bool(v).ok_or_else(|| {
-            self.key_err(
-                l,
-                format!(
-                    "Invalid option {v} for {}. Choose 'true' or 'false.'",
-                    l.key
-                ),
-            )
-        })
+        cfg_bool(v)
+            .ok_or_else(|| self.key_err(l, format!("Invalid option {v} for {}. Choose 'true' or 'false.'", l.key)))
     }
 
     fn port(&self, l: &PropLine, v: &str) -> Result<i32> {
@@ -1344,9 +1267,7 @@ impl Parser<'_> {
                 "dataDir" => data_dir = Some(PathBuf::from(value)),
                 "dataLogDir" => data_log_dir = Some(PathBuf::from(value)),
                 "clientPort" => client_port = self.port(l, value)?,
-                "localSessionsEnabled" => {
-                    self.cfg.local_sessions_enabled = self.boolean(l, value)?
-                }
+                "localSessionsEnabled" => self.cfg.local_sessions_enabled = self.boolean(l, value)?,
                 "localSessionsUpgradingEnabled" => {
                     self.cfg.local_sessions_upgrading_enabled = self.boolean(l, value)?
                 }
@@ -1354,30 +1275,22 @@ impl Parser<'_> {
                 "secureClientPort" => secure_client_port = self.port(l, value)?,
                 "secureClientPortAddress" => secure_client_port_address = Some(value.to_string()),
                 "observerMasterPort" => observer_master_port = self.int(l, value)?,
-                "clientPortListenBacklog" => {
-                    self.cfg.client_port_listen_backlog = self.int(l, value)?
-                }
+                "clientPortListenBacklog" => self.cfg.client_port_listen_backlog = self.int(l, value)?,
                 "tickTime" => self.cfg.tick_time_ms = self.int(l, value)?,
                 "maxClientCnxns" => self.cfg.max_client_cnxns = self.int(l, value)?,
                 "minSessionTimeout" => self.cfg.min_session_timeout_ms = self.int(l, value)?,
                 "maxSessionTimeout" => self.cfg.max_session_timeout_ms = self.int(l, value)?,
                 "initLimit" => self.cfg.init_limit = self.int(l, value)?,
                 "syncLimit" => self.cfg.sync_limit = self.int(l, value)?,
-                "connectToLearnerMasterLimit" => {
-                    self.cfg.connect_to_learner_master_limit = self.int(l, value)?
-                }
+                "connectToLearnerMasterLimit" => self.cfg.connect_to_learner_master_limit = self.int(l, value)?,
                 "electionAlg" => {
                     let v = self.int(l, value)?;
                     if v != 3 {
-                        return Err(
-                            self.key_err(l, "Invalid electionAlg value. Only 3 is supported.")
-                        );
+                        return Err(self.key_err(l, "Invalid electionAlg value. Only 3 is supported."));
                     }
                     self.cfg.election_alg = v;
                 }
-                "quorumListenOnAllIPs" => {
-                    self.cfg.quorum_listen_on_all_ips = self.boolean(l, value)?
-                }
+                "quorumListenOnAllIPs" => self.cfg.quorum_listen_on_all_ips = self.boolean(l, value)?,
                 "peerType" => {
                     self.cfg.peer_type = match value.to_lowercase().as_str() {
                         "observer" => PeerType::Observer,
@@ -1387,67 +1300,33 @@ impl Parser<'_> {
                 }
                 "syncEnabled" => self.cfg.sync_enabled = self.boolean(l, value)?,
                 "dynamicConfigFile" => c.dynamic_config_file = Some(PathBuf::from(value)),
-                "autopurge.snapRetainCount" => {
-                    self.cfg.autopurge_snap_retain_count = self.int(l, value)?
-                }
-                "autopurge.purgeInterval" => {
-                    self.cfg.autopurge_purge_interval_hours = self.int(l, value)?
-                }
+                "autopurge.snapRetainCount" => self.cfg.autopurge_snap_retain_count = self.int(l, value)?,
+                "autopurge.purgeInterval" => self.cfg.autopurge_purge_interval_hours = self.int(l, value)?,
                 "standaloneEnabled" => self.cfg.standalone_enabled = self.boolean(l, value)?,
                 "reconfigEnabled" => self.cfg.reconfig_enabled = self.boolean(l, value)?,
                 "sslQuorum" => self.cfg.ssl_quorum = self.boolean(l, value)?,
                 "portUnification" => self.cfg.port_unification = self.boolean(l, value)?,
-                "sslQuorumReloadCertFiles" => {
-                    self.cfg.ssl_quorum_reload_cert_files = self.boolean(l, value)?
-                }
-                k if (k.starts_with("server.")
-                    || k.starts_with("group")
-                    || k.starts_with("weight"))
-                    && has_dynamic =>
-                {
-                    return Err(self.key_err(
-                        l,
-                        format!("parameter: {k} must be in a separate dynamic config file"),
-                    ));
+                "sslQuorumReloadCertFiles" => self.cfg.ssl_quorum_reload_cert_files = self.boolean(l, value)?,
+                k if (k.starts_with("server.") || k.starts_with("group") || k.starts_with("weight")) && has_dynamic => {
+                    return Err(self.key_err(l, format!("parameter: {k} must be in a separate dynamic config file")));
                 }
                 "quorum.auth.enableSasl" => self.cfg.quorum_enable_sasl = self.boolean(l, value)?,
-                "quorum.auth.serverRequireSasl" => {
-                    self.cfg.quorum_server_require_sasl = self.boolean(l, value)?
-                }
-                "quorum.auth.learnerRequireSasl" => {
-                    self.cfg.quorum_learner_require_sasl = self.boolean(l, value)?
-                }
-                "quorum.auth.learner.saslLoginContext" => {
-                    c.quorum_learner_login_context = value.to_string()
-                }
-                "quorum.auth.server.saslLoginContext" => {
-                    c.quorum_server_login_context = value.to_string()
-                }
-                "quorum.auth.kerberos.servicePrincipal" => {
-                    c.quorum_service_principal = value.to_string()
-                }
-                "quorum.cnxn.threads.size" => {
-                    self.cfg.quorum_cnxn_threads_size = self.int(l, value)?
-                }
-                "jvm.pause.info-threshold.ms" => {
-                    self.cfg.jvm_pause_info_threshold_ms = self.long(l, value)?
-                }
-                "jvm.pause.warn-threshold.ms" => {
-                    self.cfg.jvm_pause_warn_threshold_ms = self.long(l, value)?
-                }
-                "jvm.pause.sleep.time.ms" => {
-                    self.cfg.jvm_pause_sleep_time_ms = self.long(l, value)?
-                }
+                "quorum.auth.serverRequireSasl" => self.cfg.quorum_server_require_sasl = self.boolean(l, value)?,
+                "quorum.auth.learnerRequireSasl" => self.cfg.quorum_learner_require_sasl = self.boolean(l, value)?,
+                "quorum.auth.learner.saslLoginContext" => c.quorum_learner_login_context = value.to_string(),
+                "quorum.auth.server.saslLoginContext" => c.quorum_server_login_context = value.to_string(),
+                "quorum.auth.kerberos.servicePrincipal" => c.quorum_service_principal = value.to_string(),
+                "quorum.cnxn.threads.size" => self.cfg.quorum_cnxn_threads_size = self.int(l, value)?,
+                "jvm.pause.info-threshold.ms" => self.cfg.jvm_pause_info_threshold_ms = self.long(l, value)?,
+                "jvm.pause.warn-threshold.ms" => self.cfg.jvm_pause_warn_threshold_ms = self.long(l, value)?,
+                "jvm.pause.sleep.time.ms" => self.cfg.jvm_pause_sleep_time_ms = self.long(l, value)?,
                 "jvm.pause.monitor" => self.cfg.jvm_pause_monitor = self.boolean(l, value)?,
                 "metricsProvider.className" => c.metrics_provider_class_name = value.to_string(),
                 k if k.starts_with("metricsProvider.") => {
                     let sub = k.get("metricsProvider.".len()..).unwrap_or("");
-                    c.metrics_provider_config
-                        .insert(sub.to_string(), value.to_string());
+                    c.metrics_provider_config.insert(sub.to_string(), value.to_string());
                 }
-                "multiAddress.enabled" => {
-                    self.cfg.multi_address_enabled = self.boolean(l, value)?
-                }
+                "multiAddress.enabled" => self.cfg.multi_address_enabled = self.boolean(l, value)?,
                 "multiAddress.reachabilityCheckTimeoutMs" => {
                     self.cfg.multi_address_reachability_check_timeout_ms = self.int(l, value)?
                 }
@@ -1470,14 +1349,14 @@ impl Parser<'_> {
 
         let c = &mut *self.cfg;
         if !c.quorum_enable_sasl && c.quorum_server_require_sasl {
-            return Err(self.file_err(
-                "quorum.auth.enableSasl is disabled, so cannot enable quorum.auth.serverRequireSasl",
-            ));
+            return Err(
+                self.file_err("quorum.auth.enableSasl is disabled, so cannot enable quorum.auth.serverRequireSasl")
+            );
         }
         if !self.cfg.quorum_enable_sasl && self.cfg.quorum_learner_require_sasl {
-            return Err(self.file_err(
-                "quorum.auth.enableSasl is disabled, so cannot enable quorum.auth.learnerRequireSasl",
-            ));
+            return Err(
+                self.file_err("quorum.auth.enableSasl is disabled, so cannot enable quorum.auth.learnerRequireSasl")
+            );
         }
         if !self.cfg.quorum_learner_require_sasl && self.cfg.quorum_server_require_sasl {
             return Err(self.file_err(
@@ -1486,10 +1365,8 @@ impl Parser<'_> {
         }
         let c = &mut *self.cfg;
         if c.autopurge_snap_retain_count < 3 {
-            c.warnings.push(format!(
-                "Invalid autopurge.snapRetainCount: {}. Defaulting to 3",
-                c.autopurge_snap_retain_count
-            ));
+            c.warnings
+                .push(format!("Invalid autopurge.snapRetainCount: {}. Defaulting to 3", c.autopurge_snap_retain_count));
             c.autopurge_snap_retain_count = 3;
         }
         let Some(dd) = data_dir else {
@@ -1510,9 +1387,7 @@ impl Parser<'_> {
         }
         if secure_client_port == 0 {
             if secure_client_port_address.is_some() {
-                return Err(
-                    self.file_err("secureClientPortAddress is set but secureClientPort is not set")
-                );
+                return Err(self.file_err("secureClientPortAddress is set but secureClientPort is not set"));
             }
         } else {
             let c = &mut *self.cfg;
@@ -1520,27 +1395,18 @@ impl Parser<'_> {
             c.secure_client_port_address = secure_client_port_address;
         }
         let c = &mut *self.cfg;
-        c.observer_master_port = if observer_master_port > 0 {
-            u16::try_from(observer_master_port).ok()
-        } else {
-            None
-        };
+        c.observer_master_port = if observer_master_port > 0 { u16::try_from(observer_master_port).ok() } else { None };
 
         if c.tick_time_ms == 0 {
             return Err(self.file_err("tickTime is not set"));
         }
         if self.cfg.tick_time_ms < 0 {
             // Java accepts this and then misbehaves; nothing useful can run with it.
-            return Err(self.file_err(format!(
-                "tickTime must be positive, got {}",
-                self.cfg.tick_time_ms
-            )));
+            return Err(self.file_err(format!("tickTime must be positive, got {}", self.cfg.tick_time_ms)));
         }
         self.cfg.resolve_session_timeouts();
         if self.cfg.min_session_timeout_ms > self.cfg.max_session_timeout_ms {
-            return Err(
-                self.file_err("minSessionTimeout must not be larger than maxSessionTimeout")
-            );
+            return Err(self.file_err("minSessionTimeout must not be larger than maxSessionTimeout"));
         }
         if self.cfg.metrics_provider_class_name != DEFAULT_METRICS_PROVIDER {
             let name = self.cfg.metrics_provider_class_name.clone();
@@ -1578,11 +1444,7 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn parse_dynamic_config(
-        &mut self,
-        lines: &[PropLine],
-        backward_compatible: bool,
-    ) -> Result<()> {
+    fn parse_dynamic_config(&mut self, lines: &[PropLine], backward_compatible: bool) -> Result<()> {
         let mut hierarchical = false;
         for l in lines {
             let key = java_trim(&l.key);
@@ -1596,8 +1458,7 @@ impl Parser<'_> {
             // QuorumMaj reads the raw Properties entry: the key untrimmed, the value with its
             // trailing whitespace, which then fails as a port number, as in Java.
             if let Some(sid) = l.key.strip_prefix("server.") {
-                let sid = java_parse_long(sid)
-                    .ok_or_else(|| self.key_err(l, format!("invalid server id {sid:?}")))?;
+                let sid = java_parse_long(sid).ok_or_else(|| self.key_err(l, format!("invalid server id {sid:?}")))?;
                 let qs = self.parse_server(l, sid, &l.value)?;
                 self.cfg.servers.insert(sid, qs);
             } else if l.key == "version" {
@@ -1605,20 +1466,16 @@ impl Parser<'_> {
                     .map_err(|_| self.key_err(l, format!("invalid hex {:?}", l.value)))?;
             } else if hierarchical {
                 if let Some(g) = l.key.strip_prefix("group.") {
-                    let gid = java_parse_long(g)
-                        .ok_or_else(|| self.key_err(l, format!("invalid group id {g:?}")))?;
+                    let gid = java_parse_long(g).ok_or_else(|| self.key_err(l, format!("invalid group id {g:?}")))?;
                     let mut members = Vec::new();
                     for m in l.value.split(':') {
                         members.push(
-                            java_parse_long(m).ok_or_else(|| {
-                                self.key_err(l, format!("invalid server id {m:?}"))
-                            })?,
+                            java_parse_long(m).ok_or_else(|| self.key_err(l, format!("invalid server id {m:?}")))?,
                         );
                     }
                     self.cfg.groups.insert(gid, members);
                 } else if let Some(w) = l.key.strip_prefix("weight.") {
-                    let sid = java_parse_long(w)
-                        .ok_or_else(|| self.key_err(l, format!("invalid server id {w:?}")))?;
+                    let sid = java_parse_long(w).ok_or_else(|| self.key_err(l, format!("invalid server id {w:?}")))?;
                     let weight = java_parse_long(&l.value)
                         .ok_or_else(|| self.key_err(l, format!("invalid number {:?}", l.value)))?;
                     self.cfg.weights.insert(sid, weight);
@@ -1626,34 +1483,28 @@ impl Parser<'_> {
             }
         }
         if hierarchical {
-            self.cfg.warnings.push("group/weight lines (hierarchical quorums) are parsed but ruzk counts a plain majority".into());
+            self.cfg
+                .warnings
+                .push("group/weight lines (hierarchical quorums) are parsed but ruzk counts a plain majority".into());
         }
         let voting = self.cfg.voting_members().count();
         let observers = self.cfg.servers.len() - voting;
         if voting == 0 {
             if !self.cfg.standalone_enabled {
-                return Err(self.file_err(
-                    "standaloneEnabled = false then number of participants should be >0",
-                ));
+                return Err(self.file_err("standaloneEnabled = false then number of participants should be >0"));
             }
             if observers > 0 {
                 return Err(self.file_err("Observers w/o participants is an invalid configuration"));
             }
         } else if voting == 1 && self.cfg.standalone_enabled {
-            self.cfg
-                .warnings
-                .push("Invalid configuration, only one server specified (ignoring)".into());
+            self.cfg.warnings.push("Invalid configuration, only one server specified (ignoring)".into());
             if observers > 0 {
                 return Err(self.file_err("Observers w/o quorum is an invalid configuration"));
             }
         } else if voting <= 2 {
-            self.cfg
-                .warnings
-                .push("No server failure will be tolerated. You need at least 3 servers.".into());
+            self.cfg.warnings.push("No server failure will be tolerated. You need at least 3 servers.".into());
         } else if voting.is_multiple_of(2) {
-            self.cfg
-                .warnings
-                .push("Non-optimal configuration, consider an odd number of servers.".into());
+            self.cfg.warnings.push("Non-optimal configuration, consider an odd number of servers.".into());
         }
         Ok(())
     }
@@ -1674,8 +1525,7 @@ impl Parser<'_> {
         let addresses = java_split(server_client.first().copied().unwrap_or(""), '|');
         let mut client_addr = None;
         if server_client.len() == 2 {
-            let cp = get_host_and_port(server_client.get(1).copied().unwrap_or(""))
-                .map_err(|m| self.key_err(l, m))?;
+            let cp = get_host_and_port(server_client.get(1).copied().unwrap_or("")).map_err(|m| self.key_err(l, m))?;
             if cp.len() > 2 {
                 return Err(wrong());
             }
@@ -1692,10 +1542,7 @@ impl Parser<'_> {
         }
         // Java 3.8 checks the *system property* here, not the multiAddress.enabled key it
         // parsed into a field, so only -Dzookeeper.multiAddress.enabled=true enables `a|b`.
-        let multi_address = self
-            .cfg
-            .props
-            .parse_boolean("zookeeper.multiAddress.enabled", false);
+        let multi_address = self.cfg.props.parse_boolean("zookeeper.multiAddress.enabled", false);
         if !multi_address && addresses.len() > 1 {
             return Err(self.key_err(
                 l,
@@ -1746,11 +1593,7 @@ impl Parser<'_> {
                     Some(_) => {}
                 }
             }
-            addrs.push(ServerAddr {
-                host,
-                quorum_port,
-                election_port,
-            });
+            addrs.push(ServerAddr { host, quorum_port, election_port });
         }
         Ok(QuorumServer {
             id: sid,
@@ -1767,11 +1610,7 @@ impl Parser<'_> {
             return Ok(());
         };
         // BufferedReader.readLine: up to \n, \r or \r\n; null for an empty file.
-        let first = if text.is_empty() {
-            None
-        } else {
-            text.split(['\n', '\r']).next()
-        };
+        let first = if text.is_empty() { None } else { text.split(['\n', '\r']).next() };
         match first.and_then(java_parse_long) {
             Some(id) => {
                 self.cfg.server_id = Some(id);
@@ -1789,22 +1628,14 @@ impl Parser<'_> {
             return Ok(());
         };
         let static_addr = self.cfg.client_port.map(|port| HostPort {
-            host: self
-                .cfg
-                .client_port_address
-                .clone()
-                .unwrap_or_else(|| "0.0.0.0".to_string()),
+            host: self.cfg.client_port_address.clone().unwrap_or_else(|| "0.0.0.0".to_string()),
             port,
         });
         let Some(qs) = self.cfg.servers.get(&sid) else {
             return Ok(());
         };
         if let (Some(st), Some(dynamic)) = (&static_addr, &qs.client_addr) {
-            let differs = if st.is_wildcard() {
-                st.port != dynamic.port
-            } else {
-                st != dynamic
-            };
+            let differs = if st.is_wildcard() { st.port != dynamic.port } else { st != dynamic };
             if differs {
                 return Err(self.file_err(format!(
                     "client address for this server (id = {sid}) in static config file is {} is different from \
@@ -1849,12 +1680,7 @@ impl Parser<'_> {
 /// uncompressed form (`::1` → `0:0:0:0:0:0:0:1`). Host names stay as written.
 fn java_host_string(host: &str) -> String {
     if let Ok(v6) = host.parse::<std::net::Ipv6Addr>() {
-        return v6
-            .segments()
-            .iter()
-            .map(|s| format!("{s:x}"))
-            .collect::<Vec<_>>()
-            .join(":");
+        return v6.segments().iter().map(|s| format!("{s:x}")).collect::<Vec<_>>().join(":");
     }
     if let Ok(v4) = host.parse::<std::net::Ipv4Addr>() {
         return v4.to_string();
@@ -1875,11 +1701,7 @@ fn get_host_and_port(s: &str) -> std::result::Result<Vec<String>, String> {
         }
         if after.len() > 1 {
             let mut v = vec![host.to_string()];
-            v.extend(
-                java_split(after.get(1..).unwrap_or(""), ':')
-                    .into_iter()
-                    .map(str::to_string),
-            );
+            v.extend(java_split(after.get(1..).unwrap_or(""), ':').into_iter().map(str::to_string));
             return Ok(v);
         }
         return Ok(vec![s.replace(['[', ']'], "")]);
@@ -1912,8 +1734,7 @@ mod tests {
         Config::parse(Path::new("zoo.cfg"), text, props, &reader)
     }
 
-    const ENSEMBLE: &str =
-        "tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir=/d\nclientPort=2181\n\
+    const ENSEMBLE: &str = "tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir=/d\nclientPort=2181\n\
         server.1=10.0.0.1:2888:3888\nserver.2=10.0.0.2:2888:3888\nserver.3=10.0.0.3:2888:3888\n";
 
     #[test]
@@ -1926,10 +1747,7 @@ mod tests {
         assert_eq!(c.client_port_address, None);
         assert_eq!(c.secure_client_port, None);
         assert_eq!(c.max_client_cnxns, 60);
-        assert_eq!(
-            (c.min_session_timeout_ms, c.max_session_timeout_ms),
-            (6000, 60000)
-        );
+        assert_eq!((c.min_session_timeout_ms, c.max_session_timeout_ms), (6000, 60000));
         assert_eq!(c.autopurge_snap_retain_count, 3);
         assert_eq!(c.autopurge_purge_interval_hours, 0);
         assert!(c.standalone_enabled && !c.reconfig_enabled && !c.is_distributed());
@@ -1937,18 +1755,8 @@ mod tests {
         assert_eq!(c.pre_alloc_size_kb, 65536);
         assert_eq!(c.txn_log_size_limit_kb, -1);
         assert_eq!(c.snap_size_limit_kb, 4194304);
-        assert!(
-            c.force_sync
-                && c.digest_enabled
-                && c.close_session_txn_enabled
-                && c.admin_enable_server
-        );
-        assert!(
-            !c.extended_types_enabled
-                && !c.skip_acl
-                && !c.readonly_mode
-                && !c.local_sessions_enabled
-        );
+        assert!(c.force_sync && c.digest_enabled && c.close_session_txn_enabled && c.admin_enable_server);
+        assert!(!c.extended_types_enabled && !c.skip_acl && !c.readonly_mode && !c.local_sessions_enabled);
         assert_eq!(c.fsync_warning_threshold_ms, 1000);
         assert_eq!(c.jute_maxbuffer, 0xfffff);
         assert_eq!(c.snapshot_compression, SnapshotCompression::Checked);
@@ -1988,94 +1796,31 @@ mod tests {
             jute.maxbuffer.extrasize=27\n";
         let c = parse(text).unwrap();
         assert_eq!(c.tick_time_ms, 100);
-        assert_eq!(
-            (c.data_dir.as_path(), c.data_log_dir.as_path()),
-            (Path::new("/a"), Path::new("/b"))
-        );
-        assert_eq!(
-            (c.client_port, c.client_port_address.as_deref()),
-            (Some(1), Some("0:0:0:0:0:0:0:1"))
-        );
-        assert_eq!(
-            (
-                c.secure_client_port,
-                c.secure_client_port_address.as_deref()
-            ),
-            (Some(2), Some("127.0.0.2"))
-        );
-        assert_eq!(
-            (c.observer_master_port, c.client_port_listen_backlog),
-            (Some(3), 4)
-        );
-        assert_eq!(
-            (
-                c.max_client_cnxns,
-                c.min_session_timeout_ms,
-                c.max_session_timeout_ms
-            ),
-            (5, 6, 7)
-        );
-        assert_eq!(
-            (
-                c.init_limit,
-                c.sync_limit,
-                c.connect_to_learner_master_limit
-            ),
-            (8, 9, 10)
-        );
+        assert_eq!((c.data_dir.as_path(), c.data_log_dir.as_path()), (Path::new("/a"), Path::new("/b")));
+        assert_eq!((c.client_port, c.client_port_address.as_deref()), (Some(1), Some("0:0:0:0:0:0:0:1")));
+        assert_eq!((c.secure_client_port, c.secure_client_port_address.as_deref()), (Some(2), Some("127.0.0.2")));
+        assert_eq!((c.observer_master_port, c.client_port_listen_backlog), (Some(3), 4));
+        assert_eq!((c.max_client_cnxns, c.min_session_timeout_ms, c.max_session_timeout_ms), (5, 6, 7));
+        assert_eq!((c.init_limit, c.sync_limit, c.connect_to_learner_master_limit), (8, 9, 10));
         assert!(c.quorum_listen_on_all_ips && !c.sync_enabled && c.reconfig_enabled);
-        assert_eq!(
-            (
-                c.autopurge_snap_retain_count,
-                c.autopurge_purge_interval_hours
-            ),
-            (11, 12)
-        );
+        assert_eq!((c.autopurge_snap_retain_count, c.autopurge_purge_interval_hours), (11, 12));
         assert!(c.ssl_quorum && c.port_unification && c.ssl_quorum_reload_cert_files);
         assert!(c.local_sessions_enabled && c.local_sessions_upgrading_enabled);
-        assert!(
-            c.quorum_enable_sasl && c.quorum_learner_require_sasl && c.quorum_server_require_sasl
-        );
-        assert_eq!(
-            (
-                c.quorum_learner_login_context.as_str(),
-                c.quorum_server_login_context.as_str()
-            ),
-            ("L", "S")
-        );
-        assert_eq!(
-            (
-                c.quorum_service_principal.as_str(),
-                c.quorum_cnxn_threads_size
-            ),
-            ("P", 13)
-        );
+        assert!(c.quorum_enable_sasl && c.quorum_learner_require_sasl && c.quorum_server_require_sasl);
+        assert_eq!((c.quorum_learner_login_context.as_str(), c.quorum_server_login_context.as_str()), ("L", "S"));
+        assert_eq!((c.quorum_service_principal.as_str(), c.quorum_cnxn_threads_size), ("P", 13));
         assert!(c.jvm_pause_monitor);
         assert_eq!(
-            (
-                c.jvm_pause_info_threshold_ms,
-                c.jvm_pause_warn_threshold_ms,
-                c.jvm_pause_sleep_time_ms
-            ),
+            (c.jvm_pause_info_threshold_ms, c.jvm_pause_warn_threshold_ms, c.jvm_pause_sleep_time_ms),
             (14, 15, 16)
         );
-        assert_eq!(
-            c.metrics_provider_config
-                .get("exportJvmInfo")
-                .map(String::as_str),
-            Some("false")
-        );
+        assert_eq!(c.metrics_provider_config.get("exportJvmInfo").map(String::as_str), Some("false"));
         assert!(!c.metrics_provider_config.contains_key("className"));
         assert_eq!(c.multi_address_reachability_check_timeout_ms, 17);
         assert!(!c.multi_address_reachability_check_enabled);
         assert_eq!(c.oracle_path.as_deref(), Some("/o"));
         assert_eq!(
-            (
-                c.snap_count,
-                c.pre_alloc_size_kb,
-                c.txn_log_size_limit_kb,
-                c.snap_size_limit_kb
-            ),
+            (c.snap_count, c.pre_alloc_size_kb, c.txn_log_size_limit_kb, c.snap_size_limit_kb),
             (18, 19, 20, 21)
         );
         assert!(!c.force_sync);
@@ -2091,11 +1836,7 @@ mod tests {
         assert_eq!(c.four_letter_whitelist, FourLetterWhitelist::All);
         assert!(!c.admin_enable_server);
         assert_eq!(
-            (
-                c.admin_server_port,
-                c.admin_server_address.as_str(),
-                c.admin_command_url.as_str()
-            ),
+            (c.admin_server_port, c.admin_server_address.as_str(), c.admin_command_url.as_str()),
             (26, "127.0.0.3", "/c")
         );
         assert_eq!(c.jute_maxbuffer_extrasize, 27);
@@ -2105,7 +1846,8 @@ mod tests {
     #[test]
     fn keys_without_zookeeper_prefix_cannot_come_from_zoo_cfg() {
         // Java sets zookeeper.<key>; these properties are read without the prefix.
-        let c = parse("dataDir=/d\njute.maxbuffer=10\nreadonlymode.enabled=true\nznode.container.checkIntervalMs=5\n").unwrap();
+        let c = parse("dataDir=/d\njute.maxbuffer=10\nreadonlymode.enabled=true\nznode.container.checkIntervalMs=5\n")
+            .unwrap();
         assert_eq!(c.jute_maxbuffer, 0xfffff);
         assert!(!c.readonly_mode);
         assert_eq!(c.container_check_interval_ms, 60000);
@@ -2142,14 +1884,8 @@ mod tests {
 
     #[test]
     fn zoo_cfg_key_overrides_the_same_minus_d_property() {
-        let p = Props::from_args_and_env(
-            &[
-                "zookeeper.snapCount=111".into(),
-                "zookeeper.forceSync=no".into(),
-            ],
-            None,
-            None,
-        );
+        let p =
+            Props::from_args_and_env(&["zookeeper.snapCount=111".into(), "zookeeper.forceSync=no".into()], None, None);
         let c = parse_with("dataDir=/d\nsnapCount=222\n", &p, None).unwrap();
         assert_eq!(c.snap_count, 222);
         assert!(!c.force_sync);
@@ -2171,17 +1907,10 @@ mod tests {
         assert_eq!(c.snap_count, 16);
         assert_eq!(c.commit_log_count, 8);
         assert_eq!(c.max_cnxns, 0);
-        assert!(
-            c.warnings.iter().any(|w| w.contains("zookeeper.maxCnxns")),
-            "{:?}",
-            c.warnings
-        );
+        assert!(c.warnings.iter().any(|w| w.contains("zookeeper.maxCnxns")), "{:?}", c.warnings);
         let c = parse("dataDir=/d\nsnapCount=1\npreAllocSize=0x10\n").unwrap();
         assert_eq!(c.snap_count, 2, "Java raises snapCount below 2 to 2");
-        assert_eq!(
-            c.pre_alloc_size_kb, 65536,
-            "preAllocSize is parseLong, not decode"
-        );
+        assert_eq!(c.pre_alloc_size_kb, 65536, "preAllocSize is parseLong, not decode");
         assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
         assert_eq!(java_decode_long("-0x8000000000000000"), Some(i64::MIN));
         assert_eq!(java_decode_long("#ff"), Some(255));
@@ -2196,53 +1925,26 @@ mod tests {
     #[test]
     fn a_bad_value_names_the_file_line_and_key() {
         let e = parse("# comment\ndataDir=/d\ntickTime=abc\n").unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "zoo.cfg line 3: tickTime: invalid number \"abc\""
-        );
+        assert_eq!(e.to_string(), "zoo.cfg line 3: tickTime: invalid number \"abc\"");
         let e = parse("dataDir=/d\n\n\nstandaloneEnabled=yes\n").unwrap_err();
         assert_eq!(
             e.to_string(),
             "zoo.cfg line 4: standaloneEnabled: Invalid option yes for standaloneEnabled. Choose 'true' or 'false.'"
         );
         let e = parse("dataDir=/d\nclientPort=70000\n").unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "zoo.cfg line 2: clientPort: port out of range:70000"
-        );
+        assert_eq!(e.to_string(), "zoo.cfg line 2: clientPort: port out of range:70000");
         let e = parse("dataDir=/d\nserver.1=a:1:1\nserver.2=b:1:2\n").unwrap_err();
-        assert!(
-            matches!(&e, ConfigError::Key { line: 2, key, .. } if key == "server.1"),
-            "{e}"
-        );
+        assert!(matches!(&e, ConfigError::Key { line: 2, key, .. } if key == "server.1"), "{e}");
         let e = parse("dataDir=/d\nserver.x=a:1:2\n").unwrap_err();
-        assert!(
-            e.to_string()
-                .starts_with("zoo.cfg line 2: server.x: invalid server id"),
-            "{e}"
-        );
+        assert!(e.to_string().starts_with("zoo.cfg line 2: server.x: invalid server id"), "{e}");
         let e = parse("dataDir=/d\nserver.1=a:1:2:witness\nserver.2=b:1:2\n").unwrap_err();
-        assert!(
-            e.to_string().ends_with("Unrecognised peertype: witness"),
-            "{e}"
-        );
+        assert!(e.to_string().ends_with("Unrecognised peertype: witness"), "{e}");
         let e = parse("dataDir=/d\nserver.1=a:1\n").unwrap_err();
-        assert!(
-            e.to_string()
-                .contains("does not have the form server_config"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("does not have the form server_config"), "{e}");
         let e = parse("dataDir=/d\nelectionAlg=0\n").unwrap_err();
-        assert!(
-            e.to_string()
-                .ends_with("Invalid electionAlg value. Only 3 is supported."),
-            "{e}"
-        );
+        assert!(e.to_string().ends_with("Invalid electionAlg value. Only 3 is supported."), "{e}");
         let e = parse("dataDir=/d\npeerType=spectator\n").unwrap_err();
-        assert!(
-            e.to_string().ends_with("Unrecognised peertype: spectator"),
-            "{e}"
-        );
+        assert!(e.to_string().ends_with("Unrecognised peertype: spectator"), "{e}");
     }
 
     #[test]
@@ -2257,10 +1959,7 @@ mod tests {
             msg("dataDir=/d\nsecureClientPortAddress=1.2.3.4\n"),
             "zoo.cfg: secureClientPortAddress is set but secureClientPort is not set"
         );
-        assert_eq!(
-            msg("dataDir=/d\ntickTime=0\n"),
-            "zoo.cfg: tickTime is not set"
-        );
+        assert_eq!(msg("dataDir=/d\ntickTime=0\n"), "zoo.cfg: tickTime is not set");
         assert_eq!(
             msg("dataDir=/d\nminSessionTimeout=10\nmaxSessionTimeout=5\n"),
             "zoo.cfg: minSessionTimeout must not be larger than maxSessionTimeout"
@@ -2290,29 +1989,10 @@ mod tests {
         assert_eq!(c.voting_members().count(), 4);
         let s4 = &c.servers[&4];
         assert_eq!(s4.peer_type, PeerType::Observer);
-        assert_eq!(
-            s4.client_addr,
-            Some(HostPort {
-                host: "10.0.0.4".into(),
-                port: 2190
-            })
-        );
+        assert_eq!(s4.client_addr, Some(HostPort { host: "10.0.0.4".into(), port: 2190 }));
         let s5 = &c.servers[&5];
-        assert_eq!(
-            s5.addrs,
-            vec![ServerAddr {
-                host: "fe80:0:0:0:0:0:0:1".into(),
-                quorum_port: 1,
-                election_port: 2
-            }]
-        );
-        assert_eq!(
-            s5.client_addr,
-            Some(HostPort {
-                host: "0.0.0.0".into(),
-                port: 3
-            })
-        );
+        assert_eq!(s5.addrs, vec![ServerAddr { host: "fe80:0:0:0:0:0:0:1".into(), quorum_port: 1, election_port: 2 }]);
+        assert_eq!(s5.client_addr, Some(HostPort { host: "0.0.0.0".into(), port: 3 }));
         // This server's client address came from clientPort, so the QV string leaves it out.
         assert!(c.servers[&2].client_addr_from_static);
         assert_eq!(
@@ -2321,11 +2001,7 @@ mod tests {
              server.3=10.0.0.3:2888:3888:participant\nserver.4=10.0.0.4:2888:3888:observer;10.0.0.4:2190\n\
              server.5=[fe80:0:0:0:0:0:0:1]:1:2:participant;0.0.0.0:3\nversion=0"
         );
-        assert!(
-            c.warnings.iter().any(|w| w.contains("odd number")),
-            "{:?}",
-            c.warnings
-        );
+        assert!(c.warnings.iter().any(|w| w.contains("odd number")), "{:?}", c.warnings);
     }
 
     #[test]
@@ -2333,26 +2009,13 @@ mod tests {
         let text = "initLimit=1\nsyncLimit=1\ndataDir=/d\npeerType=participant\n\
             server.1=a:1:2\nserver.2=b:1:2\nserver.3=c:1:2:observer;127.0.0.1:2183\n";
         let c = parse_with(text, &Props::new(), Some("3")).unwrap();
-        assert_eq!(
-            (c.client_port, c.client_port_address.as_deref()),
-            (Some(2183), Some("127.0.0.1"))
-        );
+        assert_eq!((c.client_port, c.client_port_address.as_deref()), (Some(2183), Some("127.0.0.1")));
         assert_eq!(c.peer_type, PeerType::Observer);
         assert_eq!(c.peer_type.ordinal(), 1);
-        assert!(
-            c.warnings
-                .iter()
-                .any(|w| w.contains("Peer type from servers list")),
-            "{:?}",
-            c.warnings
-        );
+        assert!(c.warnings.iter().any(|w| w.contains("Peer type from servers list")), "{:?}", c.warnings);
         let clash = format!("clientPortAddress=127.0.0.1\nclientPort=2999\n{text}");
         let e = parse_with(&clash, &Props::new(), Some("3")).unwrap_err();
-        assert!(
-            e.to_string()
-                .contains("is different from client address found in dynamic file"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("is different from client address found in dynamic file"), "{e}");
         // A wildcard static address only has to agree on the port.
         let same_port = format!("clientPort=2183\n{text}");
         assert!(parse_with(&same_port, &Props::new(), Some("3")).is_ok());
@@ -2364,25 +2027,13 @@ mod tests {
         let c = parse_with(text, &Props::new(), Some("1")).unwrap();
         assert!(!c.is_distributed());
         assert_eq!(c.server_id, Some(1));
-        assert_eq!(
-            c.effective_server_id(),
-            0,
-            "Java's standalone server reports serverId=0"
-        );
+        assert_eq!(c.effective_server_id(), 0, "Java's standalone server reports serverId=0");
         assert!(c.warnings.iter().any(|w| w.contains("only one server")));
-        let e = parse_with(
-            &format!("standaloneEnabled=false\n{text}"),
-            &Props::new(),
-            Some("1"),
-        )
-        .unwrap_err();
+        let e = parse_with(&format!("standaloneEnabled=false\n{text}"), &Props::new(), Some("1")).unwrap_err();
         assert_eq!(e.to_string(), "zoo.cfg: initLimit is not set");
-        let c = parse_with(
-            &format!("standaloneEnabled=false\ninitLimit=1\nsyncLimit=1\n{text}"),
-            &Props::new(),
-            Some("1"),
-        )
-        .unwrap();
+        let c =
+            parse_with(&format!("standaloneEnabled=false\ninitLimit=1\nsyncLimit=1\n{text}"), &Props::new(), Some("1"))
+                .unwrap();
         assert!(c.is_distributed());
     }
 
@@ -2401,19 +2052,9 @@ mod tests {
     #[test]
     fn multiple_addresses_need_the_system_property() {
         let text = "initLimit=1\nsyncLimit=1\ndataDir=/d\nclientPort=1\nserver.1=b:1:2|a:3:4\nserver.2=c:1:2\n";
-        let e = parse_with(
-            &format!("multiAddress.enabled=true\n{text}"),
-            &Props::new(),
-            Some("1"),
-        )
-        .unwrap_err();
-        assert!(
-            e.to_string()
-                .contains("Multiple address feature is disabled"),
-            "{e}"
-        );
-        let p =
-            Props::from_args_and_env(&["zookeeper.multiAddress.enabled=true".into()], None, None);
+        let e = parse_with(&format!("multiAddress.enabled=true\n{text}"), &Props::new(), Some("1")).unwrap_err();
+        assert!(e.to_string().contains("Multiple address feature is disabled"), "{e}");
+        let p = Props::from_args_and_env(&["zookeeper.multiAddress.enabled=true".into()], None, None);
         let c = parse_with(text, &p, Some("1")).unwrap();
         assert!(c.multi_address_enabled);
         assert_eq!(c.servers[&1].to_java_string(), "a:3:4|b:1:2:participant");
@@ -2423,10 +2064,7 @@ mod tests {
     fn properties_syntax_matches_java_properties_load() {
         let text = "  # c\n! c\nk1 = v1  \nk2:v2\nk3 v3\nk4=a\\\n    b\\\\\nk5=\\u0041\\t\\=\nk1=again\n\\ k6=x\nk7\n";
         let lines = parse_properties(text).unwrap();
-        let got: Vec<(&str, &str, usize)> = lines
-            .iter()
-            .map(|l| (l.key.as_str(), l.value.as_str(), l.line))
-            .collect();
+        let got: Vec<(&str, &str, usize)> = lines.iter().map(|l| (l.key.as_str(), l.value.as_str(), l.line)).collect();
         assert_eq!(
             got,
             vec![
@@ -2441,11 +2079,7 @@ mod tests {
         );
         assert!(parse_properties("k=\\u00zz\n").is_err());
         assert_eq!(
-            parse_properties("a=1\r\n\r\nb=2\rc=3")
-                .unwrap()
-                .iter()
-                .map(|l| l.line)
-                .collect::<Vec<_>>(),
+            parse_properties("a=1\r\n\r\nb=2\rc=3").unwrap().iter().map(|l| l.line).collect::<Vec<_>>(),
             vec![1, 3, 4]
         );
         // A comment line does not continue, even when it ends in a backslash.
@@ -2465,10 +2099,7 @@ mod tests {
         let w = FourLetterWhitelist::from_property(Some(" mntr , ,conf"), None);
         assert!(w.allows("mntr") && w.allows("conf") && w.allows("srvr"));
         assert!(!w.allows("ruok") && !w.allows("") && !w.allows("isro"));
-        assert_eq!(
-            FourLetterWhitelist::from_property(Some("ruok, *"), None),
-            FourLetterWhitelist::All
-        );
+        assert_eq!(FourLetterWhitelist::from_property(Some("ruok, *"), None), FourLetterWhitelist::All);
         assert!(FourLetterWhitelist::from_property(None, Some("true")).allows("isro"));
         assert!(!FourLetterWhitelist::from_property(None, Some("TRUE")).allows("isro"));
     }
@@ -2485,17 +2116,10 @@ mod tests {
         let c = Config::parse(Path::new("zoo.cfg"), text, &Props::new(), &reader).unwrap();
         assert_eq!(c.quorum_version, 0x1f);
         assert_eq!(c.servers.len(), 3);
-        assert!(c
-            .quorum_verifier_string()
-            .ends_with("server.3=c:1:2:participant;0.0.0.0:2187\nversion=1f"));
+        assert!(c.quorum_verifier_string().ends_with("server.3=c:1:2:participant;0.0.0.0:2187\nversion=1f"));
         let with_server = format!("{text}server.9=z:1:2\n");
-        let e =
-            Config::parse(Path::new("zoo.cfg"), &with_server, &Props::new(), &reader).unwrap_err();
-        assert!(
-            e.to_string()
-                .ends_with("parameter: server.9 must be in a separate dynamic config file"),
-            "{e}"
-        );
+        let e = Config::parse(Path::new("zoo.cfg"), &with_server, &Props::new(), &reader).unwrap_err();
+        assert!(e.to_string().ends_with("parameter: server.9 must be in a separate dynamic config file"), "{e}");
         let bad = |p: &Path| {
             if p.ends_with("zoo.cfg.dynamic.1f") {
                 Some("server.1=a:1:2\ntickTime=5\n".into())
@@ -2504,24 +2128,15 @@ mod tests {
             }
         };
         let e = Config::parse(Path::new("zoo.cfg"), text, &Props::new(), &bad).unwrap_err();
-        assert!(
-            e.to_string().ends_with("Unrecognised parameter: tickTime"),
-            "{e}"
-        );
+        assert!(e.to_string().ends_with("Unrecognised parameter: tickTime"), "{e}");
     }
 
     #[test]
     fn default_standalone_listens_on_loopback_2181() {
         let c = Config::default_standalone(Path::new("/tmp/x"));
-        assert_eq!(
-            (c.client_port, c.client_port_address.as_deref()),
-            (Some(2181), Some("127.0.0.1"))
-        );
+        assert_eq!((c.client_port, c.client_port_address.as_deref()), (Some(2181), Some("127.0.0.1")));
         assert_eq!(c.tick_time_ms, 2000);
-        assert_eq!(
-            (c.min_session_timeout_ms, c.max_session_timeout_ms),
-            (4000, 40000)
-        );
+        assert_eq!((c.min_session_timeout_ms, c.max_session_timeout_ms), (4000, 40000));
         assert_eq!(c.data_log_dir, PathBuf::from("/tmp/x"));
         assert!(!c.is_distributed());
     }
@@ -2571,48 +2186,23 @@ mod tests {
         let mut o = String::from("result=ok\n");
         o += &format!("dataDir={}\n", c.data_dir.display());
         o += &format!("dataLogDir={}\n", c.data_log_dir.display());
-        o += &format!(
-            "clientPortAddress={}\n",
-            addr(c.client_port, &c.client_port_address)
-        );
-        o += &format!(
-            "secureClientPortAddress={}\n",
-            addr(c.secure_client_port, &c.secure_client_port_address)
-        );
-        o += &format!(
-            "tickTime={}\nmaxClientCnxns={}\n",
-            c.tick_time_ms, c.max_client_cnxns
-        );
+        o += &format!("clientPortAddress={}\n", addr(c.client_port, &c.client_port_address));
+        o += &format!("secureClientPortAddress={}\n", addr(c.secure_client_port, &c.secure_client_port_address));
+        o += &format!("tickTime={}\nmaxClientCnxns={}\n", c.tick_time_ms, c.max_client_cnxns);
         o += &format!(
             "minSessionTimeout={}\nmaxSessionTimeout={}\n",
             c.min_session_timeout_ms, c.max_session_timeout_ms
         );
-        o += &format!(
-            "initLimit={}\nsyncLimit={}\npeerType={}\n",
-            c.init_limit,
-            c.sync_limit,
-            c.peer_type.ordinal()
-        );
+        o += &format!("initLimit={}\nsyncLimit={}\npeerType={}\n", c.init_limit, c.sync_limit, c.peer_type.ordinal());
         o += &format!(
             "snapRetainCount={}\npurgeInterval={}\n",
             c.autopurge_snap_retain_count, c.autopurge_purge_interval_hours
         );
-        o += &format!(
-            "serverId={}\ndistributed={}\n",
-            c.server_id.unwrap_or(-1),
-            c.is_distributed()
-        );
-        o += &format!(
-            "standaloneEnabled={}\nreconfigEnabled={}\n",
-            c.standalone_enabled, c.reconfig_enabled
-        );
+        o += &format!("serverId={}\ndistributed={}\n", c.server_id.unwrap_or(-1), c.is_distributed());
+        o += &format!("standaloneEnabled={}\nreconfigEnabled={}\n", c.standalone_enabled, c.reconfig_enabled);
         o += &format!("localSessionsEnabled={}\n", c.local_sessions_enabled);
         o += &format!("clientPortListenBacklog={}\n", c.client_port_listen_backlog);
-        let mp: Vec<String> = c
-            .metrics_provider_config
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
+        let mp: Vec<String> = c.metrics_provider_config.iter().map(|(k, v)| format!("{k}={v}")).collect();
         o += &format!("metricsProvider={{{}}}\n", mp.join(", "));
         o += &format!("qv={}\n", c.quorum_verifier_string().replace('\n', "\\n"));
         for p in [
@@ -2651,11 +2241,7 @@ mod tests {
         let mut failures = Vec::new();
         for cfg in &cfgs {
             let text = std::fs::read_to_string(cfg).unwrap();
-            let flags = text
-                .lines()
-                .next()
-                .and_then(|l| l.strip_prefix("# jvmflags: "))
-                .map(str::to_string);
+            let flags = text.lines().next().and_then(|l| l.strip_prefix("# jvmflags: ")).map(str::to_string);
             let props = Props::from_args_and_env(&[], flags.as_deref(), None);
             let base = dir.clone();
             let reader = move |p: &Path| {
@@ -2672,11 +2258,8 @@ mod tests {
                 Err(_) => "result=error\n".to_string(),
             };
             let expected_all = std::fs::read_to_string(cfg.with_extension("expected")).unwrap();
-            let expected: String = expected_all
-                .lines()
-                .filter(|l| !l.starts_with("java_error="))
-                .map(|l| format!("{l}\n"))
-                .collect();
+            let expected: String =
+                expected_all.lines().filter(|l| !l.starts_with("java_error=")).map(|l| format!("{l}\n")).collect();
             if got != expected {
                 failures.push(format!("{name}:\n--- java\n{expected}--- ruzk\n{got}"));
             }

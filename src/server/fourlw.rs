@@ -148,10 +148,7 @@ pub fn needs_mask_bytes(cmd: FourLw, whitelist: &FourLetterWhitelist) -> bool {
 
 /// The reply Java sends for a command outside the whitelist (the command is not run).
 pub fn not_in_whitelist_text(cmd: FourLw) -> String {
-    format!(
-        "{} is not executed because it is not in the whitelist.\n",
-        cmd.name()
-    )
+    format!("{} is not executed because it is not in the whitelist.\n", cmd.name())
 }
 
 /// What the caller must do besides sending the text. Java performs these only when the
@@ -184,15 +181,10 @@ pub fn side_effect(cmd: FourLw, info: &FourLwInfo, config: &Config) -> Option<Si
     }
 }
 
-/// The version text after `Zookeeper version: `: Java's form `3.8.0-<build>, built on <date>`
-/// (scripts split on `-` and on `, built on `), with `ruzk-<crate version>` as the build. The
-/// date comes from the `RUZK_BUILD_DATE` environment variable at compile time, if set.
+/// The version text after `Zookeeper version: ` (the crate's `VERSION_STRING`): Java's form
+/// `3.8.0-<build>, built on <date>`, since scripts split on `-` and on `, built on `.
 pub fn version_string() -> String {
-    format!(
-        "3.8.0-ruzk-{}, built on {}",
-        env!("CARGO_PKG_VERSION"),
-        option_env!("RUZK_BUILD_DATE").unwrap_or("unknown")
-    )
+    crate::VERSION_STRING.to_string()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -214,12 +206,7 @@ pub struct Summary {
 
 impl Default for Summary {
     fn default() -> Self {
-        Summary {
-            count: 0,
-            total: 0,
-            min: i64::MAX,
-            max: 0,
-        }
+        Summary { count: 0, total: 0, min: i64::MAX, max: 0 }
     }
 }
 
@@ -278,11 +265,7 @@ pub struct BufferSizes {
 
 impl Default for BufferSizes {
     fn default() -> Self {
-        BufferSizes {
-            last: -1,
-            min: -1,
-            max: -1,
-        }
+        BufferSizes { last: -1, min: -1, max: -1 }
     }
 }
 
@@ -360,10 +343,7 @@ pub enum SessionDump {
 
 impl Default for SessionDump {
     fn default() -> Self {
-        SessionDump::Expiry {
-            local: None,
-            global: Vec::new(),
-        }
+        SessionDump::Expiry { local: None, global: Vec::new() }
     }
 }
 
@@ -528,15 +508,8 @@ pub fn render(cmd: FourLw, info: &FourLwInfo, config: &Config) -> String {
         return not_in_whitelist_text(cmd);
     }
     let mut o = String::new();
-    let needs_serving = !matches!(
-        cmd,
-        FourLw::Ruok
-            | FourLw::Envi
-            | FourLw::Gtmk
-            | FourLw::Stmk
-            | FourLw::Isro
-            | FourLw::TelnetClose
-    );
+    let needs_serving =
+        !matches!(cmd, FourLw::Ruok | FourLw::Envi | FourLw::Gtmk | FourLw::Stmk | FourLw::Isro | FourLw::TelnetClose);
     if needs_serving && !info.serving {
         o.push_str(ZK_NOT_SERVING);
         // DigestCommand uses print, every other command println.
@@ -659,26 +632,14 @@ fn render_stat(o: &mut String, info: &FourLwInfo, with_clients: bool) {
     let _ = writeln!(o, "Mode: {}", info.server_state);
     let _ = writeln!(o, "Node count: {}", info.node_count);
     if info.server_state == "leader" {
-        let p = info
-            .leader
-            .as_ref()
-            .map(|l| l.proposal_sizes)
-            .unwrap_or_default();
-        let _ = writeln!(
-            o,
-            "Proposal sizes last/min/max: {}/{}/{}",
-            p.last, p.min, p.max
-        );
+        let p = info.leader.as_ref().map(|l| l.proposal_sizes).unwrap_or_default();
+        let _ = writeln!(o, "Proposal sizes last/min/max: {}/{}/{}", p.last, p.min, p.max);
     }
 }
 
 /// `ServerCnxn.dumpConnectionInfo`.
 fn render_connection(o: &mut String, c: &ConnectionInfo, brief: bool) {
-    let ops = if c.interest_ops == 0 {
-        "0".to_string()
-    } else {
-        format!("{:x}", c.interest_ops)
-    };
+    let ops = if c.interest_ops == 0 { "0".to_string() } else { format!("{:x}", c.interest_ops) };
     let _ = write!(
         o,
         " {}[{ops}](queued={},recved={},sent={}",
@@ -696,11 +657,7 @@ fn render_connection(o: &mut String, c: &ConnectionInfo, brief: bool) {
         if c.last_cxid >= 0 {
             let _ = write!(o, ",lcxid=0x{:x}", c.last_cxid);
         }
-        let avg = if c.latency.count == 0 {
-            0
-        } else {
-            c.latency.total / c.latency.count
-        };
+        let avg = if c.latency.count == 0 { 0 } else { c.latency.total / c.latency.count };
         let _ = write!(
             o,
             ",lzxid=0x{:x},lresp={},llat={},minlat={},avglat={avg},maxlat={}",
@@ -727,11 +684,7 @@ fn render_conf(o: &mut String, info: &FourLwInfo, config: &Config) {
     let _ = writeln!(o, "maxClientCnxns={}", config.max_client_cnxns);
     let _ = writeln!(o, "minSessionTimeout={}", config.min_session_timeout_ms);
     let _ = writeln!(o, "maxSessionTimeout={}", config.max_session_timeout_ms);
-    let _ = writeln!(
-        o,
-        "clientPortListenBacklog={}",
-        config.client_port_listen_backlog
-    );
+    let _ = writeln!(o, "clientPortListenBacklog={}", config.client_port_listen_backlog);
     let _ = writeln!(o, "serverId={}", info.server_id);
     if !config.is_distributed() {
         return;
@@ -741,14 +694,7 @@ fn render_conf(o: &mut String, info: &FourLwInfo, config: &Config) {
     let _ = writeln!(o, "electionAlg={}", config.election_alg);
     let me = config.this_server();
     let ports = |f: fn(&crate::config::ServerAddr) -> u16| {
-        me.map(|s| {
-            s.addrs
-                .iter()
-                .map(|a| f(a).to_string())
-                .collect::<Vec<_>>()
-                .join("|")
-        })
-        .unwrap_or_default()
+        me.map(|s| s.addrs.iter().map(|a| f(a).to_string()).collect::<Vec<_>>().join("|")).unwrap_or_default()
     };
     let _ = writeln!(o, "electionPort={}", ports(|a| a.election_port));
     let _ = writeln!(o, "quorumPort={}", ports(|a| a.quorum_port));
@@ -764,11 +710,7 @@ fn render_conf(o: &mut String, info: &FourLwInfo, config: &Config) {
 fn render_wchs(o: &mut String, info: &FourLwInfo) {
     let paths = watches_by_path(&info.data_watches).len();
     let total: usize = info.data_watches.iter().map(|(_, p)| p.len()).sum();
-    let _ = writeln!(
-        o,
-        "{} connections watching {paths} paths",
-        info.data_watches.len()
-    );
+    let _ = writeln!(o, "{} connections watching {paths} paths", info.data_watches.len());
     let _ = writeln!(o, "Total watches:{total}");
 }
 
@@ -829,12 +771,7 @@ fn render_dump(o: &mut String, info: &FourLwInfo) {
     o.push_str("Connections dump:\n");
     o.push_str("Connections ");
     dump_expiry(o, &info.connection_expiry, |o, c| {
-        let _ = write!(
-            o,
-            "ip: {} sessionId: 0x{:x}",
-            java_socket_addr(&c.remote),
-            c.session_id
-        );
+        let _ = write!(o, "ip: {} sessionId: 0x{:x}", java_socket_addr(&c.remote), c.session_id);
     });
 }
 
@@ -845,12 +782,7 @@ fn dump_expiry<T>(o: &mut String, buckets: &[ExpiryBucket<T>], entry: impl Fn(&m
     let mut sorted: Vec<&ExpiryBucket<T>> = buckets.iter().collect();
     sorted.sort_by_key(|b| b.expire_at_ms);
     for b in sorted {
-        let _ = writeln!(
-            o,
-            "{} expire at {}:",
-            b.entries.len(),
-            java_date(b.expire_at_ms)
-        );
+        let _ = writeln!(o, "{} expire at {}:", b.entries.len(), java_date(b.expire_at_ms));
         for e in &b.entries {
             o.push('\t');
             entry(o, e);
@@ -1055,21 +987,14 @@ fn render_mntr(o: &mut String, info: &FourLwInfo) {
         }
     }
     for name in COUNTERS {
-        line(
-            name,
-            info.counters.get(name).copied().unwrap_or(0).to_string(),
-        );
+        line(name, info.counters.get(name).copied().unwrap_or(0).to_string());
     }
     for name in SUMMARIES {
         let s = info.summaries.get(name).copied().unwrap_or_default();
         summary_lines(&mut line, name, &s);
     }
     for name in PERCENTILE_SUMMARIES {
-        let p = info
-            .percentile_summaries
-            .get(name)
-            .copied()
-            .unwrap_or_default();
+        let p = info.percentile_summaries.get(name).copied().unwrap_or_default();
         summary_lines(&mut line, name, &p.summary);
         line(&format!("p50_{name}"), p.p50.to_string());
         line(&format!("p95_{name}"), p.p95.to_string());
@@ -1164,11 +1089,7 @@ fn round_half_up_4(v: f64) -> f64 {
     }
     let s = String::from_utf8(digits).unwrap_or_default();
     let split = s.len().saturating_sub(4);
-    let text = format!(
-        "{}.{}",
-        s.get(..split).unwrap_or("0"),
-        s.get(split..).unwrap_or("0")
-    );
+    let text = format!("{}.{}", s.get(..split).unwrap_or("0"), s.get(split..).unwrap_or("0"));
     let r: f64 = text.parse().unwrap_or(v.abs());
     if v < 0.0 {
         -r
@@ -1185,11 +1106,7 @@ pub fn java_double(v: f64) -> String {
         return "NaN".into();
     }
     if v.is_infinite() {
-        return if v > 0.0 {
-            "Infinity".into()
-        } else {
-            "-Infinity".into()
-        };
+        return if v > 0.0 { "Infinity".into() } else { "-Infinity".into() };
     }
     let a = v.abs();
     if a == 0.0 || (1e-3..1e7).contains(&a) {
@@ -1198,11 +1115,7 @@ pub fn java_double(v: f64) -> String {
     }
     let s = format!("{v:e}");
     let (mant, exp) = s.split_once('e').unwrap_or((s.as_str(), "0"));
-    let mant = if mant.contains('.') {
-        mant.to_string()
-    } else {
-        format!("{mant}.0")
-    };
+    let mant = if mant.contains('.') { mant.to_string() } else { format!("{mant}.0") };
     format!("{mant}E{exp}")
 }
 
@@ -1212,13 +1125,7 @@ fn java_socket_addr(a: &SocketAddr) -> String {
     match a {
         SocketAddr::V4(v4) => format!("/{}:{}", v4.ip(), v4.port()),
         SocketAddr::V6(v6) => {
-            let ip = v6
-                .ip()
-                .segments()
-                .iter()
-                .map(|s| format!("{s:x}"))
-                .collect::<Vec<_>>()
-                .join(":");
+            let ip = v6.ip().segments().iter().map(|s| format!("{s:x}")).collect::<Vec<_>>().join(":");
             format!("/[{ip}]:{}", v6.port())
         }
     }
@@ -1228,24 +1135,14 @@ fn java_socket_addr(a: &SocketAddr) -> String {
 /// time zone; ruzk always prints UTC.)
 fn java_date(ms: i64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let secs = ms.div_euclid(1000);
     let days = secs.div_euclid(86400);
     let tod = secs.rem_euclid(86400);
     let (y, m, d) = civil_from_days(days);
-    let wd = DAYS
-        .get(days.rem_euclid(7) as usize)
-        .copied()
-        .unwrap_or("???");
+    let wd = DAYS.get(days.rem_euclid(7) as usize).copied().unwrap_or("???");
     let mon = MONTHS.get((m - 1) as usize).copied().unwrap_or("???");
-    format!(
-        "{wd} {mon} {d:02} {:02}:{:02}:{:02} UTC {y}",
-        tod / 3600,
-        tod % 3600 / 60,
-        tod % 60
-    )
+    format!("{wd} {mon} {d:02} {:02}:{:02}:{:02} UTC {y}", tod / 3600, tod % 3600 / 60, tod % 60)
 }
 
 /// Days since 1970-01-01 to (year, month 1-12, day 1-31), Howard Hinnant's algorithm.
@@ -1273,9 +1170,7 @@ mod tests {
     const S1: i64 = 0x10000055f280001;
 
     fn captured(name: &str) -> String {
-        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data/4lw")
-            .join(name);
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/4lw").join(name);
         std::fs::read_to_string(p).unwrap()
     }
 
@@ -1288,13 +1183,7 @@ mod tests {
                 None
             }
         };
-        Config::parse(
-            Path::new("zoo.cfg"),
-            text,
-            &crate::config::Props::new(),
-            &reader,
-        )
-        .unwrap()
+        Config::parse(Path::new("zoo.cfg"), text, &crate::config::Props::new(), &reader).unwrap()
     }
 
     /// The standalone server the captures in tests/data/4lw came from.
@@ -1307,12 +1196,7 @@ mod tests {
     }
 
     fn latency(count: i64, total: i64, min: i64, max: i64) -> Summary {
-        Summary {
-            count,
-            total,
-            min,
-            max,
-        }
+        Summary { count, total, min, max }
     }
 
     fn conn(port: u16, ops: i32, recved: i64, sent: i64) -> ConnectionInfo {
@@ -1343,10 +1227,7 @@ mod tests {
             last_zxid: 5,
             node_count: 8,
             num_alive_connections: 3,
-            data_watches: vec![
-                (S1, vec!["/a".into()]),
-                (S0, vec!["/a".into(), "/a/e1".into()]),
-            ],
+            data_watches: vec![(S1, vec!["/a".into()]), (S0, vec!["/a".into(), "/a/e1".into()])],
             watch_count: 4,
             ephemerals: vec![(S1, vec!["/a/e1".into()]), (S0, vec!["/a/e2".into()])],
             data_dir_size: 67109337,
@@ -1365,16 +1246,9 @@ mod tests {
         assert_eq!(command_from_int(0x72756f6b), Some(FourLw::Ruok));
         assert_eq!(command_from_int(0x6d6e7472), Some(FourLw::Mntr));
         assert_eq!(command_from_int(0x73746d6b), Some(FourLw::Stmk));
-        assert_eq!(
-            command_from_int(0xfff4fffd_u32 as i32),
-            Some(FourLw::TelnetClose)
-        );
+        assert_eq!(command_from_int(0xfff4fffd_u32 as i32), Some(FourLw::TelnetClose));
         assert_eq!(command_from_int(0x78787878), None);
-        assert_eq!(
-            command_from_int(45),
-            None,
-            "an ordinary frame length is not a command"
-        );
+        assert_eq!(command_from_int(45), None, "an ordinary frame length is not a command");
         for c in ALL {
             assert_eq!(command_from_int(c.code()), Some(c));
         }
@@ -1384,58 +1258,29 @@ mod tests {
     fn default_whitelist_allows_only_srvr() {
         let cfg = config("dataDir=/d\nclientPort=1\n", None);
         let info = standalone_info();
-        assert_eq!(
-            render(FourLw::Mntr, &info, &cfg),
-            "mntr is not executed because it is not in the whitelist.\n"
-        );
-        assert_eq!(
-            render(FourLw::Ruok, &info, &cfg),
-            "ruok is not executed because it is not in the whitelist.\n"
-        );
+        assert_eq!(render(FourLw::Mntr, &info, &cfg), "mntr is not executed because it is not in the whitelist.\n");
+        assert_eq!(render(FourLw::Ruok, &info, &cfg), "ruok is not executed because it is not in the whitelist.\n");
         assert!(render(FourLw::Srvr, &info, &cfg).starts_with("Zookeeper version: "));
         assert_eq!(side_effect(FourLw::Srst, &info, &cfg), None);
         assert!(!is_allowed(FourLw::TelnetClose, &cfg.four_letter_whitelist));
         assert!(!needs_mask_bytes(FourLw::Stmk, &cfg.four_letter_whitelist));
-        assert!(needs_mask_bytes(
-            FourLw::Stmk,
-            &standalone_config().four_letter_whitelist
-        ));
-        assert!(!needs_mask_bytes(
-            FourLw::Gtmk,
-            &standalone_config().four_letter_whitelist
-        ));
+        assert!(needs_mask_bytes(FourLw::Stmk, &standalone_config().four_letter_whitelist));
+        assert!(!needs_mask_bytes(FourLw::Gtmk, &standalone_config().four_letter_whitelist));
     }
 
     #[test]
     fn not_serving_text_where_java_checks() {
         let cfg = standalone_config();
-        let info = FourLwInfo {
-            serving: false,
-            trace_mask: 306,
-            ..standalone_info()
-        };
-        assert_eq!(
-            render(FourLw::Srvr, &info, &cfg),
-            format!("{ZK_NOT_SERVING}\n")
-        );
-        assert_eq!(
-            render(FourLw::Mntr, &info, &cfg),
-            format!("{ZK_NOT_SERVING}\n")
-        );
-        assert_eq!(
-            render(FourLw::Hash, &info, &cfg),
-            ZK_NOT_SERVING,
-            "DigestCommand uses print"
-        );
+        let info = FourLwInfo { serving: false, trace_mask: 306, ..standalone_info() };
+        assert_eq!(render(FourLw::Srvr, &info, &cfg), format!("{ZK_NOT_SERVING}\n"));
+        assert_eq!(render(FourLw::Mntr, &info, &cfg), format!("{ZK_NOT_SERVING}\n"));
+        assert_eq!(render(FourLw::Hash, &info, &cfg), ZK_NOT_SERVING, "DigestCommand uses print");
         assert_eq!(render(FourLw::Isro, &info, &cfg), "null");
         assert_eq!(render(FourLw::Ruok, &info, &cfg), "imok");
         assert_eq!(render(FourLw::Gtmk, &info, &cfg), "306");
         assert!(render(FourLw::Envi, &info, &cfg).starts_with("Environment:\n"));
         assert_eq!(side_effect(FourLw::Crst, &info, &cfg), None);
-        assert_eq!(
-            side_effect(FourLw::Stmk, &info, &cfg),
-            Some(SideEffect::SetTraceMask)
-        );
+        assert_eq!(side_effect(FourLw::Stmk, &info, &cfg), Some(SideEffect::SetTraceMask));
     }
 
     #[test]
@@ -1449,58 +1294,32 @@ mod tests {
         assert_eq!(render(FourLw::Crst, &info, &cfg), captured("crst.txt"));
         assert_eq!(render(FourLw::Srst, &info, &cfg), captured("srst.txt"));
         assert_eq!(render(FourLw::Hash, &info, &cfg), captured("hash.txt"));
-        let stmk = FourLwInfo {
-            trace_mask: 15,
-            ..standalone_info()
-        };
+        let stmk = FourLwInfo { trace_mask: 15, ..standalone_info() };
         assert_eq!(render(FourLw::Stmk, &stmk, &cfg), captured("stmk.txt"));
-        assert_eq!(
-            side_effect(FourLw::Crst, &info, &cfg),
-            Some(SideEffect::ResetConnectionStats)
-        );
-        assert_eq!(
-            side_effect(FourLw::TelnetClose, &info, &cfg),
-            Some(SideEffect::Close)
-        );
+        assert_eq!(side_effect(FourLw::Crst, &info, &cfg), Some(SideEffect::ResetConnectionStats));
+        assert_eq!(side_effect(FourLw::TelnetClose, &info, &cfg), Some(SideEffect::Close));
         assert_eq!(render(FourLw::TelnetClose, &info, &cfg), "");
-        let ro = FourLwInfo {
-            read_only: true,
-            ..standalone_info()
-        };
+        let ro = FourLwInfo { read_only: true, ..standalone_info() };
         assert_eq!(render(FourLw::Isro, &ro, &cfg), "ro");
     }
 
     #[test]
     fn srvr_and_stat_match_the_capture() {
         let cfg = standalone_config();
-        let info = FourLwInfo {
-            latency: latency(30, 29, 0, 10),
-            packets_received: 34,
-            packets_sent: 33,
-            ..standalone_info()
-        };
+        let info =
+            FourLwInfo { latency: latency(30, 29, 0, 10), packets_received: 34, packets_sent: 33, ..standalone_info() };
         assert_eq!(render(FourLw::Srvr, &info, &cfg), captured("srvr.txt"));
         let info = FourLwInfo {
             latency: latency(31, 29, 0, 10),
             packets_received: 36,
             packets_sent: 35,
-            connections: vec![
-                conn(54528, 0, 1, 0),
-                conn(60636, 1, 25, 25),
-                conn(60634, 1, 6, 6),
-            ],
+            connections: vec![conn(54528, 0, 1, 0), conn(60636, 1, 25, 25), conn(60634, 1, 6, 6)],
             ..standalone_info()
         };
         assert_eq!(render(FourLw::Stat, &info, &cfg), captured("stat.txt"));
-        let ro = FourLwInfo {
-            read_only: true,
-            server_state: "read-only".into(),
-            ..standalone_info()
-        };
+        let ro = FourLwInfo { read_only: true, server_state: "read-only".into(), ..standalone_info() };
         let text = render(FourLw::Srvr, &ro, &cfg);
-        assert!(text.contains(
-            ", built on 2024-12-29 17:54 UTC\nREAD-ONLY mode; serving only read-only clients\n"
-        ));
+        assert!(text.contains(", built on 2024-12-29 17:54 UTC\nREAD-ONLY mode; serving only read-only clients\n"));
         assert!(text.contains("Mode: read-only\n"));
     }
 
@@ -1526,34 +1345,18 @@ mod tests {
         c0.last_zxid = 5;
         c0.last_response_time_ms = 377189;
         c0.latency = latency(7, 7, 0, 5);
-        let info = FourLwInfo {
-            connections: vec![conn(54560, 0, 1, 0), c1, c0],
-            ..standalone_info()
-        };
+        let info = FourLwInfo { connections: vec![conn(54560, 0, 1, 0), c1, c0], ..standalone_info() };
         assert_eq!(render(FourLw::Cons, &info, &cfg), captured("cons.txt"));
         // After crst Java prints no lcxid (-1); lzxid -1 would print as 64 bits of hex.
         let mut reset = conn(1, 1, 0, 0);
         reset.session_id = 1;
-        let text = render(
-            FourLw::Cons,
-            &FourLwInfo {
-                connections: vec![reset],
-                ..standalone_info()
-            },
-            &cfg,
-        );
-        assert!(
-            text.contains(",to=0,lzxid=0xffffffffffffffff,lresp=0,"),
-            "{text}"
-        );
+        let text = render(FourLw::Cons, &FourLwInfo { connections: vec![reset], ..standalone_info() }, &cfg);
+        assert!(text.contains(",to=0,lzxid=0xffffffffffffffff,lresp=0,"), "{text}");
     }
 
     #[test]
     fn conf_matches_standalone_and_leader_captures() {
-        assert_eq!(
-            render(FourLw::Conf, &standalone_info(), &standalone_config()),
-            captured("conf.txt")
-        );
+        assert_eq!(render(FourLw::Conf, &standalone_info(), &standalone_config()), captured("conf.txt"));
         let cfg = config(
             "tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir=/tmp/cfgwork/q3/data\nclientPort=21113\n\
              clientPortAddress=127.0.0.1\n4lw.commands.whitelist=*\nadmin.enableServer=false\n\
@@ -1571,10 +1374,7 @@ mod tests {
             server_state: "leader".into(),
             ..standalone_info()
         };
-        assert_eq!(
-            render(FourLw::Conf, &info, &cfg),
-            captured("leader_conf.txt")
-        );
+        assert_eq!(render(FourLw::Conf, &info, &cfg), captured("leader_conf.txt"));
     }
 
     #[test]
@@ -1589,14 +1389,9 @@ mod tests {
     #[test]
     fn dump_matches_the_capture() {
         let cfg = standalone_config();
-        let b = |t: i64, entries: Vec<i64>| ExpiryBucket {
-            expire_at_ms: t,
-            entries,
-        };
-        let cref = |port: u16, session_id: i64| ConnectionRef {
-            remote: SocketAddr::from(([127, 0, 0, 1], port)),
-            session_id,
-        };
+        let b = |t: i64, entries: Vec<i64>| ExpiryBucket { expire_at_ms: t, entries };
+        let cref =
+            |port: u16, session_id: i64| ConnectionRef { remote: SocketAddr::from(([127, 0, 0, 1], port)), session_id };
         let info = FourLwInfo {
             sessions: SessionDump::Expiry {
                 local: None,
@@ -1609,27 +1404,15 @@ mod tests {
                 ],
             },
             connection_expiry: vec![
-                ExpiryBucket {
-                    expire_at_ms: 1795603099000,
-                    entries: vec![],
-                },
-                ExpiryBucket {
-                    expire_at_ms: 1795603109000,
-                    entries: vec![cref(50756, 0), cref(60634, S0)],
-                },
-                ExpiryBucket {
-                    expire_at_ms: 1795603119000,
-                    entries: vec![cref(60636, S1)],
-                },
+                ExpiryBucket { expire_at_ms: 1795603099000, entries: vec![] },
+                ExpiryBucket { expire_at_ms: 1795603109000, entries: vec![cref(50756, 0), cref(60634, S0)] },
+                ExpiryBucket { expire_at_ms: 1795603119000, entries: vec![cref(60636, S1)] },
             ],
             ..standalone_info()
         };
         assert_eq!(render(FourLw::Dump, &info, &cfg), captured("dump.txt"));
         let learner = FourLwInfo {
-            sessions: SessionDump::Learner {
-                local: None,
-                global: vec![(S1, 30000), (S0, 10000)],
-            },
+            sessions: SessionDump::Learner { local: None, global: vec![(S1, 30000), (S0, 10000)] },
             ..info
         };
         let text = render(FourLw::Dump, &learner, &cfg);
@@ -1642,19 +1425,11 @@ mod tests {
     fn envi_has_javas_keys_in_order() {
         let cfg = standalone_config();
         let info = FourLwInfo {
-            env: EnvInfo {
-                host_name: Some("localhost".into()),
-                memory_max_mb: 256,
-                ..EnvInfo::default()
-            },
+            env: EnvInfo { host_name: Some("localhost".into()), memory_max_mb: 256, ..EnvInfo::default() },
             ..standalone_info()
         };
         let got = render(FourLw::Envi, &info, &cfg);
-        let keys = |t: &str| {
-            t.lines()
-                .map(|l| l.split('=').next().unwrap().to_string())
-                .collect::<Vec<_>>()
-        };
+        let keys = |t: &str| t.lines().map(|l| l.split('=').next().unwrap().to_string()).collect::<Vec<_>>();
         assert_eq!(keys(&got), keys(&captured("envi.txt")));
         assert!(got.contains("\nhost.name=localhost\njava.version=<NA>\n"));
         assert!(got.ends_with("os.memory.max=256MB\nos.memory.total=0MB\n"));
@@ -1662,17 +1437,13 @@ mod tests {
     }
 
     fn mntr_keys(text: &str) -> Vec<String> {
-        text.lines()
-            .map(|l| l.split('\t').next().unwrap().to_string())
-            .collect()
+        text.lines().map(|l| l.split('\t').next().unwrap().to_string()).collect()
     }
 
     /// Java's per-namespace and per-learner metric sets appear only with traffic; ruzk leaves
     /// them out.
     fn without_dynamic_sets(keys: Vec<String>) -> Vec<String> {
-        keys.into_iter()
-            .filter(|k| !k.ends_with("_per_namespace") && !k.contains("_learner_handler_qp_"))
-            .collect()
+        keys.into_iter().filter(|k| !k.ends_with("_per_namespace") && !k.contains("_learner_handler_qp_")).collect()
     }
 
     #[test]
@@ -1681,26 +1452,14 @@ mod tests {
         let mut info = standalone_info();
         info.latency = latency(31, 29, 0, 10);
         info.counters.insert("digest_mismatches_count".into(), 7);
-        info.summaries
-            .insert("fsynctime".into(), latency(4, 5, 1, 2));
+        info.summaries.insert("fsynctime".into(), latency(4, 5, 1, 2));
         info.percentile_summaries.insert(
             "readlatency".into(),
-            PercentileSummary {
-                summary: latency(26, 6, 0, 1),
-                p50: 0,
-                p95: 1,
-                p99: 1,
-                p999: 1,
-            },
+            PercentileSummary { summary: latency(26, 6, 0, 1), p50: 0, p95: 1, p99: 1, p999: 1 },
         );
         let got = render(FourLw::Mntr, &info, &cfg);
-        assert_eq!(
-            mntr_keys(&got),
-            without_dynamic_sets(mntr_keys(&captured("mntr.txt")))
-        );
-        assert!(got.starts_with(&format!(
-            "zk_version\t{JAVA_VERSION}\nzk_server_state\tstandalone\n"
-        )));
+        assert_eq!(mntr_keys(&got), without_dynamic_sets(mntr_keys(&captured("mntr.txt"))));
+        assert!(got.starts_with(&format!("zk_version\t{JAVA_VERSION}\nzk_server_state\tstandalone\n")));
         for line in [
             "zk_avg_latency\t0.9355",
             "zk_znode_count\t8",
@@ -1726,27 +1485,18 @@ mod tests {
         let leader = FourLwInfo {
             server_state: "leader".into(),
             peer_state: Some("leading - broadcast".into()),
-            leader: Some(LeaderInfo {
-                learners: 2,
-                synced_followers: 2,
-                ..LeaderInfo::default()
-            }),
+            leader: Some(LeaderInfo { learners: 2, synced_followers: 2, ..LeaderInfo::default() }),
             synced_observers: Some(0),
             quorum_size: Some(3),
             ..standalone_info()
         };
         let got = render(FourLw::Mntr, &leader, &cfg);
-        assert_eq!(
-            mntr_keys(&got),
-            without_dynamic_sets(mntr_keys(&captured("leader_mntr.txt")))
-        );
+        assert_eq!(mntr_keys(&got), without_dynamic_sets(mntr_keys(&captured("leader_mntr.txt"))));
         assert!(got.contains("\nzk_peer_state\tleading - broadcast\n"));
         assert!(got.contains("\nzk_min_proposal_size\t-1\n"));
         assert!(got.contains("\nzk_synced_followers\t2\n"));
         let srvr = render(FourLw::Srvr, &leader, &cfg);
-        assert!(
-            srvr.ends_with("Mode: leader\nNode count: 8\nProposal sizes last/min/max: -1/-1/-1\n")
-        );
+        assert!(srvr.ends_with("Mode: leader\nNode count: 8\nProposal sizes last/min/max: -1/-1/-1\n"));
         let follower = FourLwInfo {
             server_state: "follower".into(),
             peer_state: Some("following - broadcast".into()),
@@ -1754,10 +1504,7 @@ mod tests {
             ..standalone_info()
         };
         let got = render(FourLw::Mntr, &follower, &cfg);
-        assert_eq!(
-            mntr_keys(&got),
-            without_dynamic_sets(mntr_keys(&captured("follower_mntr.txt")))
-        );
+        assert_eq!(mntr_keys(&got), without_dynamic_sets(mntr_keys(&captured("follower_mntr.txt"))));
     }
 
     #[test]
@@ -1765,16 +1512,8 @@ mod tests {
         assert_eq!(latency(31, 29, 0, 0).avg(), 0.9355);
         assert_eq!(latency(3, 2, 0, 0).avg(), 0.6667);
         assert_eq!(latency(0, 0, 0, 0).avg(), 0.0);
-        assert_eq!(
-            round_half_up_4(2.00005),
-            2.0,
-            "2.00005 is stored just below the half"
-        );
-        assert_eq!(
-            round_half_up_4(1.00005),
-            1.0001,
-            "1.00005 is stored just above the half"
-        );
+        assert_eq!(round_half_up_4(2.00005), 2.0, "2.00005 is stored just below the half");
+        assert_eq!(round_half_up_4(1.00005), 1.0001, "1.00005 is stored just above the half");
         assert_eq!(round_half_up_4(0.00015), 0.0001);
         assert_eq!(round_half_up_4(9.99996), 10.0);
         assert_eq!(round_half_up_4(-0.12346), -0.1235);
@@ -1800,14 +1539,8 @@ mod tests {
         assert_eq!(java_date(0), "Thu Jan 01 00:00:00 UTC 1970");
         assert_eq!(java_date(1795603093000), "Wed Nov 25 10:38:13 UTC 2026");
         assert_eq!(java_date(951782400000), "Tue Feb 29 00:00:00 UTC 2000");
-        assert_eq!(
-            java_socket_addr(&"[::1]:5".parse().unwrap()),
-            "/[0:0:0:0:0:0:0:1]:5"
-        );
-        assert_eq!(
-            java_socket_addr(&"10.1.2.3:2181".parse().unwrap()),
-            "/10.1.2.3:2181"
-        );
+        assert_eq!(java_socket_addr(&"[::1]:5".parse().unwrap()), "/[0:0:0:0:0:0:0:1]:5");
+        assert_eq!(java_socket_addr(&"10.1.2.3:2181".parse().unwrap()), "/10.1.2.3:2181");
     }
 
     #[test]
