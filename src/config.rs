@@ -1044,6 +1044,34 @@ impl Config {
         self.server_id.and_then(|id| self.servers.get(&id))
     }
 
+    /// `host:port` to bind the client listener to (IPv6 hosts in brackets), for
+    /// `ToSocketAddrs`/`lookup_host`; `None` when no clientPort is configured (Java then
+    /// starts without a plain listener).
+    pub fn client_listen_address(&self) -> Option<String> {
+        let port = self.client_port?;
+        let host = self.client_port_address.as_deref().unwrap_or("0.0.0.0");
+        Some(HostPort { host: host.to_string(), port }.to_java_string())
+    }
+
+    /// Settings Java honours and ruzk cannot, each as a message; the runtime should refuse to
+    /// start when this is not empty rather than run with weaker security than configured.
+    pub fn unsupported(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if let Some(p) = self.secure_client_port {
+            v.push(format!("secureClientPort={p}: TLS client connections are not supported by ruzk"));
+        }
+        if self.port_unification {
+            v.push("portUnification=true: TLS client connections are not supported by ruzk".into());
+        }
+        if self.ssl_quorum {
+            v.push("sslQuorum=true: TLS between servers is not supported by ruzk".into());
+        }
+        if self.quorum_enable_sasl {
+            v.push("quorum.auth.enableSasl=true: SASL between servers is not supported by ruzk".into());
+        }
+        v
+    }
+
     /// `QuorumMaj.toString`: the QV string of `/zookeeper/config`, FLE and NEWLEADER
     /// (`server.N=...` lines, then `version=<hex>` with no trailing newline).
     pub fn quorum_verifier_string(&self) -> String {
@@ -2163,6 +2191,20 @@ mod tests {
         assert_eq!(c.props.get("zookeeper.superUser"), Some("caf\u{e9}"));
         let e = Config::load(&dir.path().join("missing.cfg"), &Props::new()).unwrap_err();
         assert!(matches!(e, ConfigError::Io { .. }), "{e}");
+    }
+
+    #[test]
+    fn listen_address_and_unsupported_settings() {
+        let c = parse("dataDir=/d\nclientPort=2181\n").unwrap();
+        assert_eq!(c.client_listen_address().as_deref(), Some("0.0.0.0:2181"));
+        assert!(c.unsupported().is_empty());
+        let c = parse("dataDir=/d\nclientPort=2181\nclientPortAddress=::1\nsecureClientPort=2281\nsslQuorum=true\n")
+            .unwrap();
+        assert_eq!(c.client_listen_address().as_deref(), Some("[0:0:0:0:0:0:0:1]:2181"));
+        assert_eq!(c.secure_client_port, Some(2281));
+        assert_eq!(c.unsupported().len(), 2, "{:?}", c.unsupported());
+        assert!(c.unsupported()[0].starts_with("secureClientPort=2281"));
+        assert_eq!(parse("dataDir=/d\n").unwrap().client_listen_address(), None);
     }
 
     #[test]
