@@ -497,6 +497,31 @@ pub struct FourLwInfo {
     pub percentile_summaries: BTreeMap<String, PercentileSummary>,
 }
 
+/// `ZooTrace`'s default text trace mask, what `gtmk` prints on a fresh Java server.
+pub const DEFAULT_TRACE_MASK: i64 = 306;
+
+impl FourLwInfo {
+    /// A snapshot with everything the configuration determines filled in: version, client port,
+    /// `serverId`, the `version-2` directories as absolute paths (relative ones are joined to
+    /// `cwd`, as Java's `File.getAbsolutePath` does), the default trace mask, `standalone` mode
+    /// and, in an ensemble, `zk_quorum_size`. The core adds the live state (and `serving`).
+    pub fn from_config(config: &Config, cwd: &std::path::Path) -> FourLwInfo {
+        let abs = |p: &std::path::Path| if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) };
+        let distributed = config.is_distributed();
+        FourLwInfo {
+            version: version_string(),
+            server_state: if distributed { String::new() } else { "standalone".to_string() },
+            client_port: config.client_port.map_or(-1, i32::from),
+            server_id: config.effective_server_id(),
+            snap_dir: abs(&config.data_dir).join("version-2"),
+            log_dir: abs(&config.data_log_dir).join("version-2"),
+            trace_mask: DEFAULT_TRACE_MASK,
+            quorum_size: distributed.then(|| config.voting_members().count() as i64),
+            ..FourLwInfo::default()
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Rendering
 // ---------------------------------------------------------------------------------------------
@@ -1266,6 +1291,37 @@ mod tests {
         assert!(!needs_mask_bytes(FourLw::Stmk, &cfg.four_letter_whitelist));
         assert!(needs_mask_bytes(FourLw::Stmk, &standalone_config().four_letter_whitelist));
         assert!(!needs_mask_bytes(FourLw::Gtmk, &standalone_config().four_letter_whitelist));
+    }
+
+    #[test]
+    fn from_config_fills_what_the_configuration_decides() {
+        let info = FourLwInfo::from_config(&config("dataDir=data\nclientPort=21101\n", Some("4")), Path::new("/srv"));
+        assert_eq!(info.snap_dir, PathBuf::from("/srv/data/version-2"));
+        assert_eq!(info.log_dir, PathBuf::from("/srv/data/version-2"));
+        assert_eq!((info.client_port, info.server_id, info.trace_mask), (21101, 0, 306));
+        assert_eq!((info.server_state.as_str(), info.quorum_size, info.serving), ("standalone", None, false));
+        let ens = config(
+            "initLimit=1\nsyncLimit=1\ndataDir=/d\ndataLogDir=/l\nserver.1=a:1:2\nserver.2=b:1:2\nserver.3=c:1:2:observer\n",
+            Some("2"),
+        );
+        let info = FourLwInfo::from_config(&ens, Path::new("/srv"));
+        assert_eq!((info.client_port, info.server_id, info.quorum_size), (-1, 2, Some(2)));
+        assert_eq!(info.log_dir, PathBuf::from("/l/version-2"));
+    }
+
+    #[test]
+    fn hash_and_whitelist_texts_match_a_second_capture() {
+        // Java 3.8.0 with `4lw.commands.whitelist=hash, srvr ,ruok` after 300 creates.
+        let cfg = config("dataDir=/d\nclientPort=1\n4lw.commands.whitelist=hash, srvr ,ruok\n", None);
+        let info = FourLwInfo { digest_log: vec![(0x80, 278142866775), (0x100, 536230571305)], ..standalone_info() };
+        assert_eq!(render(FourLw::Hash, &info, &cfg), captured("hash_300.txt"));
+        assert_eq!(render(FourLw::Mntr, &info, &cfg), captured("not_whitelisted_mntr.txt"));
+        assert_eq!(
+            render(FourLw::TelnetClose, &info, &cfg),
+            "telnet close is not executed because it is not in the whitelist.\n"
+        );
+        let negative = FourLwInfo { digest_log: vec![(0x180, -5)], ..standalone_info() };
+        assert_eq!(render(FourLw::Hash, &negative, &cfg), "180: -5\n");
     }
 
     #[test]
