@@ -819,7 +819,7 @@ impl Config {
             let dyn_name = dyn_path.display().to_string();
             let dyn_text = read_file(&dyn_path).ok_or_else(|| ConfigError::File {
                 file: dyn_name.clone(),
-                msg: format!("Error processing {dyn_name}: file not found"),
+                msg: "dynamicConfigFile not found or not readable".to_string(),
             })?;
             let mut dyn_lines = parse_properties(&dyn_text).map_err(|(line, msg)| ConfigError::Key {
                 file: dyn_name.clone(),
