@@ -9,5 +9,5 @@ ZK_HOST="${ZK_HOST:-127.0.0.1:2181}"
 cargo build --release --quiet
 target/release/ruzk bench --server "$ZK_HOST" --no-progress --setup --keys 100 \
     --mix get=60,exists=5,children=5,set=15,create=5,delete=5,multi=5 \
-    --conns 2 --inflight 8 --warmup 0.2 --duration 1.5 --fail-on-error
+    --conns 2 --inflight 8 --warmup 0.2 --duration 1.5 --verify --fail-on-error
 echo "bench-smoke: ok"

@@ -7,7 +7,7 @@
 use super::stats::ConnStats;
 use super::workload::{Generator, Kind};
 use crate::jute::records::{
-    ConnectRequest, ConnectResponse, GetDataRequest, ReplyHeader, RequestHeader,
+    ConnectRequest, ConnectResponse, GetDataRequest, GetDataResponse, ReplyHeader, RequestHeader,
 };
 use crate::jute::txn::op;
 use crate::jute::Jute;
@@ -28,6 +28,8 @@ const MAX_FRAME: usize = 64 << 20;
 /// Requests are coalesced into one write up to about this many bytes.
 const WRITE_BATCH: usize = 64 << 10;
 const XID_NOTIFICATION: i32 = -1;
+/// xid (4) + zxid (8) + err (4).
+const REPLY_HEADER_LEN: usize = 16;
 const XID_PING: i32 = -2;
 
 /// One established session.
@@ -44,11 +46,7 @@ pub struct Conn {
 pub fn frame_request<J: Jute>(out: &mut Vec<u8>, xid: i32, op_code: i32, body: &J) {
     let start = out.len();
     out.extend_from_slice(&[0; 4]);
-    RequestHeader {
-        xid,
-        type_: op_code,
-    }
-    .encode(out);
+    RequestHeader { xid, type_: op_code }.encode(out);
     body.encode(out);
     patch_len(out, start);
 }
@@ -57,11 +55,7 @@ pub fn frame_request<J: Jute>(out: &mut Vec<u8>, xid: i32, op_code: i32, body: &
 fn frame_raw(out: &mut Vec<u8>, xid: i32, op_code: i32, body: &[u8]) {
     let start = out.len();
     out.extend_from_slice(&[0; 4]);
-    RequestHeader {
-        xid,
-        type_: op_code,
-    }
-    .encode(out);
+    RequestHeader { xid, type_: op_code }.encode(out);
     out.extend_from_slice(body);
     patch_len(out, start);
 }
@@ -86,9 +80,7 @@ async fn read_frame(r: &mut BufReader<OwnedReadHalf>) -> anyhow::Result<Bytes> {
 impl Conn {
     /// Opens a TCP connection and a fresh session.
     pub async fn connect(addr: &str, timeout_ms: i32) -> anyhow::Result<Conn> {
-        let stream = TcpStream::connect(addr)
-            .await
-            .with_context(|| format!("connecting to {addr}"))?;
+        let stream = TcpStream::connect(addr).await.with_context(|| format!("connecting to {addr}"))?;
         stream.set_nodelay(true)?;
         let (r, mut w) = stream.into_split();
         let mut r = BufReader::with_capacity(64 << 10, r);
@@ -105,9 +97,7 @@ impl Conn {
         out.extend_from_slice(&(body.len() as u32).to_be_bytes());
         out.extend_from_slice(&body);
         w.write_all(&out).await?;
-        let reply = read_frame(&mut r)
-            .await
-            .context("reading the connect response")?;
+        let reply = read_frame(&mut r).await.context("reading the connect response")?;
         let resp = ConnectResponse::from_slice(&reply).context("decoding the connect response")?;
         if resp.session_id == 0 || resp.time_out <= 0 {
             bail!("server refused the session (timeout {})", resp.time_out);
@@ -123,11 +113,7 @@ impl Conn {
 
     /// One request, waited for; used for setup steps and readiness probes. Notifications and
     /// ping replies that arrive first are skipped.
-    pub async fn call<J: Jute>(
-        &mut self,
-        op_code: i32,
-        body: &J,
-    ) -> anyhow::Result<(ReplyHeader, Bytes)> {
+    pub async fn call<J: Jute>(&mut self, op_code: i32, body: &J) -> anyhow::Result<(ReplyHeader, Bytes)> {
         let xid = self.next_xid;
         self.next_xid = self.next_xid.wrapping_add(1).max(1);
         let mut out = Vec::new();
@@ -149,8 +135,7 @@ impl Conn {
 
     /// Ends the session politely so ephemerals go at once rather than at timeout.
     pub async fn close(mut self) {
-        let _ =
-            tokio::time::timeout(Duration::from_secs(2), self.call(op::CLOSE_SESSION, &())).await;
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.call(op::CLOSE_SESSION, &())).await;
     }
 }
 
@@ -160,15 +145,7 @@ impl Conn {
 pub async fn probe(addr: &str, path: &str, wait: Duration) -> bool {
     let attempt = async {
         let mut c = Conn::connect(addr, 10_000).await?;
-        let (h, _) = c
-            .call(
-                op::GET_DATA,
-                &GetDataRequest {
-                    path: path.to_string(),
-                    watch: false,
-                },
-            )
-            .await?;
+        let (h, _) = c.call(op::GET_DATA, &GetDataRequest { path: path.to_string(), watch: false }).await?;
         c.close().await;
         anyhow::Ok(h.err == 0)
     };
@@ -208,7 +185,14 @@ pub struct Drive {
     pub interval: Option<Duration>,
     /// Watch notifications to wait for after the last reply (zk-latencies' watch phase).
     pub expect_notifications: u64,
+    /// Check that every successful getData reply decodes and carries exactly this many
+    /// data bytes; a reply that does not counts as error [`BAD_REPLY`].
+    pub verify_get_len: Option<usize>,
 }
+
+/// The error code recorded for a reply that does not say what it should. Not a ZooKeeper
+/// code; chosen far from them.
+pub const BAD_REPLY: i32 = -100_000;
 
 struct Pending {
     xid: i32,
@@ -230,16 +214,7 @@ pub async fn drive(
     let mut stats = ConnStats::new();
     let (wres, rres) = {
         let Conn { r, w, next_xid, .. } = &mut conn;
-        let writer = write_loop(
-            w,
-            next_xid,
-            gen.as_mut(),
-            &permits,
-            tx,
-            cfg,
-            &shared,
-            ping_every,
-        );
+        let writer = write_loop(w, next_xid, gen.as_mut(), &permits, tx, cfg, &shared, ping_every);
         let reader = read_loop(r, rx, &permits, cfg, &shared, &mut stats);
         tokio::join!(writer, reader)
     };
@@ -271,12 +246,10 @@ async fn write_loop(
         if shared.abort.load(Ordering::Relaxed) || Instant::now() >= deadline {
             return Ok(());
         }
-        if cfg.interval.is_some() {
-            if next_send > Instant::now() {
-                tokio::select! {
-                    _ = tokio::time::sleep_until(next_send) => {}
-                    _ = tokio::time::sleep_until(deadline) => return Ok(()),
-                }
+        if cfg.interval.is_some() && next_send > Instant::now() {
+            tokio::select! {
+                _ = tokio::time::sleep_until(next_send) => {}
+                _ = tokio::time::sleep_until(deadline) => return Ok(()),
             }
         }
         // In fixed-rate mode a request that had to wait for an in-flight slot is timed from
@@ -310,11 +283,7 @@ async fn write_loop(
             let xid = *next_xid;
             *next_xid = next_xid.wrapping_add(1).max(1);
             frame_raw(&mut out, xid, code, &body);
-            let start = if cfg.interval.is_some() && blocked {
-                next_send.min(now)
-            } else {
-                now
-            };
+            let start = if cfg.interval.is_some() && blocked { next_send.min(now) } else { now };
             // The reader may only look for a reply after its entry is queued.
             if tx.send(Pending { xid, kind, start }).is_err() {
                 bail!("reply reader ended early");
@@ -355,21 +324,24 @@ async fn read_loop(
     stats: &mut ConnStats,
 ) -> anyhow::Result<()> {
     while let Some(p) = rx.recv().await {
-        let hdr = loop {
+        let (mut hdr, frame) = loop {
             let frame = read_frame(r).await?;
             let hdr = ReplyHeader::from_slice(&frame).context("decoding a reply header")?;
             match hdr.xid {
                 XID_NOTIFICATION => stats.notifications += 1,
                 XID_PING => {}
-                _ => break hdr,
+                _ => break (hdr, frame),
             }
         };
+        if let (Kind::Get, 0, Some(want)) = (p.kind, hdr.err, cfg.verify_get_len) {
+            let body = frame.get(REPLY_HEADER_LEN..).unwrap_or_default();
+            match GetDataResponse::from_slice(body) {
+                Ok(g) if g.data.as_ref().map(|d| d.len()) == Some(want) => {}
+                _ => hdr.err = BAD_REPLY,
+            }
+        }
         if hdr.xid != p.xid {
-            bail!(
-                "reply xid {} where {} was expected (replies out of order)",
-                hdr.xid,
-                p.xid
-            );
+            bail!("reply xid {} where {} was expected (replies out of order)", hdr.xid, p.xid);
         }
         let now = Instant::now();
         shared.completed.fetch_add(1, Ordering::Relaxed);
@@ -404,15 +376,7 @@ mod tests {
     #[test]
     fn request_frame_is_length_header_body() {
         let mut out = Vec::new();
-        frame_request(
-            &mut out,
-            7,
-            op::GET_DATA,
-            &GetDataRequest {
-                path: "/a".into(),
-                watch: true,
-            },
-        );
+        frame_request(&mut out, 7, op::GET_DATA, &GetDataRequest { path: "/a".into(), watch: true });
         // 4 (xid) + 4 (type) + 4 (len) + 2 ("/a") + 1 (watch)
         assert_eq!(&out[..4], &15u32.to_be_bytes());
         assert_eq!(&out[4..8], &7i32.to_be_bytes());

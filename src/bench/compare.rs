@@ -39,10 +39,7 @@ pub struct CompareArgs {
     /// Java heap (-Xmx), the same for every run
     #[arg(long, default_value = "2g")]
     pub java_heap: String,
-    #[arg(
-        long,
-        default_value = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar"
-    )]
+    #[arg(long, default_value = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar")]
     pub java_classpath: String,
     /// The ruzk binary to run as the server (default: this executable)
     #[arg(long)]
@@ -168,25 +165,12 @@ pub struct Row {
 }
 
 impl Row {
-    fn new(
-        metric: &str,
-        unit: &str,
-        better_higher: bool,
-        target: f64,
-        java: Option<f64>,
-        ruzk: Option<f64>,
-    ) -> Row {
+    fn new(metric: &str, unit: &str, better_higher: bool, target: f64, java: Option<f64>, ruzk: Option<f64>) -> Row {
         let ratio = match (java, ruzk) {
             (Some(j), Some(r)) if j > 0.0 => Some(r / j),
             _ => None,
         };
-        let met = ratio.map(|x| {
-            if better_higher {
-                x >= target
-            } else {
-                x <= target
-            }
-        });
+        let met = ratio.map(|x| if better_higher { x >= target } else { x <= target });
         Row {
             metric: metric.to_string(),
             unit: unit.to_string(),
@@ -200,11 +184,7 @@ impl Row {
     }
 
     pub fn target_text(&self) -> String {
-        let op = if self.better == "higher" {
-            "≥"
-        } else {
-            "≤"
-        };
+        let op = if self.better == "higher" { "≥" } else { "≤" };
         format!("{op} {:.2}× Java", self.target)
     }
 }
@@ -240,54 +220,37 @@ struct Ctx {
 }
 
 pub fn run(a: CompareArgs) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(compare(a))
 }
 
 async fn compare(a: CompareArgs) -> anyhow::Result<()> {
-    let impls: Vec<Impl> = a
-        .servers
-        .iter()
-        .map(|s| Impl::parse(s))
-        .collect::<anyhow::Result<_>>()?;
+    let impls: Vec<Impl> = a.servers.iter().map(|s| Impl::parse(s)).collect::<anyhow::Result<_>>()?;
     let ruzk_bin = match &a.ruzk_bin {
         Some(p) => p.clone(),
         None => std::env::current_exe()?,
     };
     let sizes = Sizes::of(&a);
     let stamp = sh("date -u +%Y-%m-%d-%H%M").unwrap_or_else(|| "undated".into());
-    let dir = a.out.join(if a.quick {
-        format!("{stamp}-quick")
-    } else {
-        stamp.clone()
-    });
+    let dir = a.out.join(if a.quick { format!("{stamp}-quick") } else { stamp.clone() });
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let ctx = Ctx {
         addr: format!("127.0.0.1:{}", a.port),
-        clk_tck: sh("getconf CLK_TCK")
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(100.0),
+        clk_tck: sh("getconf CLK_TCK").and_then(|s| s.parse().ok()).unwrap_or(100.0),
         ruzk_bin,
         sizes: sizes.clone(),
         a: a.clone(),
     };
     if probe(&ctx.addr, "/", Duration::from_millis(500)).await {
-        bail!(
-            "something already serves on {}; pick another --port",
-            ctx.addr
-        );
+        bail!("something already serves on {}; pick another --port", ctx.addr);
     }
     let mut res = Results {
         date: sh("date -u '+%Y-%m-%d %H:%M UTC'").unwrap_or_default(),
         quick: a.quick,
         command: std::env::args().collect::<Vec<_>>().join(" "),
-        git_commit: sh(
-            "git rev-parse --short HEAD; git status --porcelain | grep -q . && echo '(dirty)'",
-        )
-        .map(|s| s.replace('\n', " "))
-        .unwrap_or_default(),
+        git_commit: sh("git rev-parse --short HEAD; git status --porcelain | grep -q . && echo '(dirty)'")
+            .map(|s| s.replace('\n', " "))
+            .unwrap_or_default(),
         machine: machine(&a.data_root),
         sizes: Some(sizes.clone()),
         zoo_cfg: zoo_cfg(Path::new("<data dir>"), a.port),
@@ -296,22 +259,16 @@ async fn compare(a: CompareArgs) -> anyhow::Result<()> {
     let mut per: BTreeMap<&'static str, ServerResult> = BTreeMap::new();
     for imp in &impls {
         eprintln!("== {}: saturation runs", imp.name());
-        let mut sr = ServerResult {
-            command: server_cmd(&ctx, *imp, Path::new("zoo.cfg")).join(" "),
-            ..Default::default()
-        };
+        let mut sr =
+            ServerResult { command: server_cmd(&ctx, *imp, Path::new("zoo.cfg")).join(" "), ..Default::default() };
         if let Err(e) = phase_saturation(&ctx, *imp, &mut sr).await {
             sr.errors.push(format!("saturation phase: {e:#}"));
         }
         per.insert(imp.name(), sr);
     }
-    let mixed: Vec<f64> = per
-        .values()
-        .filter_map(|s| s.runs.get("mixed").map(|r| r.ops_per_sec))
-        .collect();
+    let mixed: Vec<f64> = per.values().filter_map(|s| s.runs.get("mixed").map(|r| r.ops_per_sec)).collect();
     let rate = mixed.iter().cloned().fold(f64::INFINITY, f64::min);
-    res.fixed_rate =
-        (rate.is_finite() && rate > 0.0).then(|| (rate * sizes.rate_fraction).max(1.0).round());
+    res.fixed_rate = (rate.is_finite() && rate > 0.0).then(|| (rate * sizes.rate_fraction).max(1.0).round());
     for imp in &impls {
         let Some(sr) = per.get_mut(imp.name()) else {
             continue;
@@ -320,11 +277,7 @@ async fn compare(a: CompareArgs) -> anyhow::Result<()> {
         if let Err(e) = phase_latency(&ctx, *imp, res.fixed_rate, sr).await {
             sr.errors.push(format!("latency phase: {e:#}"));
         }
-        eprintln!(
-            "== {}: memory and restart with {} znodes",
-            imp.name(),
-            sizes.load
-        );
+        eprintln!("== {}: memory and restart with {} znodes", imp.name(), sizes.load);
         if let Err(e) = phase_memory(&ctx, *imp, sr).await {
             sr.errors.push(format!("memory phase: {e:#}"));
         }
@@ -350,12 +303,7 @@ async fn compare(a: CompareArgs) -> anyhow::Result<()> {
 }
 
 fn sh(cmd: &str) -> Option<String> {
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(cmd)
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
+    let out = Command::new("sh").arg("-c").arg(cmd).stderr(Stdio::null()).output().ok()?;
     let s = String::from_utf8_lossy(&out.stdout).trim().to_string();
     (!s.is_empty()).then_some(s)
 }
@@ -368,26 +316,14 @@ fn machine(data_root: &Path) -> BTreeMap<String, String> {
         m.insert(k.to_string(), v.unwrap_or_else(|| "unavailable".into()));
     };
     put("nproc", sh("nproc"));
-    put(
-        "cpu",
-        sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-"),
-    );
+    put("cpu", sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-"));
     put("memory", sh("grep MemTotal /proc/meminfo | tr -s ' '"));
     put("kernel", sh("uname -sr"));
     put("os", sh(". /etc/os-release && echo $PRETTY_NAME"));
-    put(
-        "disk (df of the data dir)",
-        sh(&format!("df -hT {d} | tail -1 | tr -s ' '")),
-    );
-    put(
-        "block devices",
-        sh("lsblk -d -o NAME,ROTA,SIZE,MODEL 2>/dev/null | tail -n +2 | tr -s ' ' | paste -sd ';'"),
-    );
+    put("disk (df of the data dir)", sh(&format!("df -hT {d} | tail -1 | tr -s ' '")));
+    put("block devices", sh("lsblk -d -o NAME,ROTA,SIZE,MODEL 2>/dev/null | tail -n +2 | tr -s ' ' | paste -sd ';'"));
     put("java", sh("java -version 2>&1 | head -2 | paste -sd ' '"));
-    put(
-        "zookeeper package",
-        sh("dpkg-query -W -f '${Version}' zookeeper"),
-    );
+    put("zookeeper package", sh("dpkg-query -W -f '${Version}' zookeeper"));
     put("load average at start", sh("cut -d' ' -f1-3 /proc/loadavg"));
     m
 }
@@ -412,28 +348,16 @@ fn server_cmd(ctx: &Ctx, imp: Impl, cfg: &Path) -> Vec<String> {
             "org.apache.zookeeper.server.quorum.QuorumPeerMain".into(),
             cfg.display().to_string(),
         ],
-        Impl::Ruzk => vec![
-            ctx.ruzk_bin.display().to_string(),
-            "server".into(),
-            cfg.display().to_string(),
-        ],
+        Impl::Ruzk => vec![ctx.ruzk_bin.display().to_string(), "server".into(), cfg.display().to_string()],
     }
 }
 
 fn workdir(ctx: &Ctx, imp: Impl) -> PathBuf {
-    std::env::current_dir()
-        .unwrap_or_default()
-        .join(&ctx.a.data_root)
-        .join(imp.name())
+    std::env::current_dir().unwrap_or_default().join(&ctx.a.data_root).join(imp.name())
 }
 
 /// Starts `imp` on its data directory (wiped first when `fresh`) and waits until it serves.
-async fn start(
-    ctx: &Ctx,
-    imp: Impl,
-    fresh: bool,
-    probe_path: &str,
-) -> anyhow::Result<(Server, f64)> {
+async fn start(ctx: &Ctx, imp: Impl, fresh: bool, probe_path: &str) -> anyhow::Result<(Server, f64)> {
     let dir = workdir(ctx, imp);
     if fresh {
         let _ = std::fs::remove_dir_all(&dir);
@@ -442,14 +366,9 @@ async fn start(
     let cfg = dir.join("zoo.cfg");
     std::fs::write(&cfg, zoo_cfg(&dir.join("data"), ctx.a.port))?;
     let log = dir.join("server.log");
-    let logf = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log)?;
+    let logf = std::fs::OpenOptions::new().create(true).append(true).open(&log)?;
     let argv = server_cmd(ctx, imp, &cfg);
-    let Some((prog, args)) = argv.split_first() else {
-        bail!("empty server command")
-    };
+    let Some((prog, args)) = argv.split_first() else { bail!("empty server command") };
     let started = Instant::now();
     let child = Command::new(prog)
         .args(args)
@@ -465,11 +384,7 @@ async fn start(
     let mut attempts = tokio::task::JoinSet::new();
     loop {
         if let Ok(Some(st)) = srv.child.try_wait() {
-            bail!(
-                "{} exited with {st} before serving; log tail:\n{}",
-                imp.name(),
-                tail(&srv.log)
-            );
+            bail!("{} exited with {st} before serving; log tail:\n{}", imp.name(), tail(&srv.log));
         }
         // A new probe every 100 ms, each allowed 5 s: Java accepts connections before its
         // data is loaded and may leave such a connection hanging, so one slow probe must not
@@ -495,11 +410,7 @@ async fn start(
         if started.elapsed() > limit {
             attempts.abort_all();
             stop(&mut srv).await;
-            bail!(
-                "{} did not serve {probe_path} within {limit:?}; log tail:\n{}",
-                imp.name(),
-                tail(&srv.log)
-            );
+            bail!("{} did not serve {probe_path} within {limit:?}; log tail:\n{}", imp.name(), tail(&srv.log));
         }
     }
 }
@@ -507,17 +418,11 @@ async fn start(
 fn tail(p: &Path) -> String {
     let s = std::fs::read_to_string(p).unwrap_or_default();
     let lines: Vec<&str> = s.lines().collect();
-    lines
-        .get(lines.len().saturating_sub(15)..)
-        .unwrap_or_default()
-        .join("\n")
+    lines.get(lines.len().saturating_sub(15)..).unwrap_or_default().join("\n")
 }
 
 async fn stop(s: &mut Server) {
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(s.pid.to_string())
-        .status();
+    let _ = Command::new("kill").arg("-TERM").arg(s.pid.to_string()).status();
     for _ in 0..150 {
         if let Ok(Some(_)) = s.child.try_wait() {
             return;
@@ -554,18 +459,8 @@ fn parse_cpu_ticks(stat: &str) -> Option<u64> {
 
 /// Builds the `ruzk bench` arguments for a run, parses them with the real CLI definition
 /// (so the recorded command is exactly what ran), and runs it in-process.
-async fn bench(
-    ctx: &Ctx,
-    sr: &mut ServerResult,
-    name: &str,
-    extra: &[String],
-) -> anyhow::Result<Report> {
-    let mut argv: Vec<String> = vec![
-        "ruzk-bench".into(),
-        "--server".into(),
-        ctx.addr.clone(),
-        "--no-progress".into(),
-    ];
+async fn bench(ctx: &Ctx, sr: &mut ServerResult, name: &str, extra: &[String]) -> anyhow::Result<Report> {
+    let mut argv: Vec<String> = vec!["ruzk-bench".into(), "--server".into(), ctx.addr.clone(), "--no-progress".into()];
     argv.extend(extra.iter().cloned());
     #[derive(Parser)]
     struct W {
@@ -589,40 +484,26 @@ async fn phase_saturation(ctx: &Ctx, imp: Impl, sr: &mut ServerResult) -> anyhow
     let z = &ctx.sizes;
     let (mut srv, t) = start(ctx, imp, true, "/").await?;
     sr.values.insert("startup_empty_s".into(), t);
-    sr.values
-        .insert("rss_idle_mb".into(), rss(srv.pid).unwrap_or(f64::NAN) / 1e6);
+    sr.values.insert("rss_idle_mb".into(), rss(srv.pid).unwrap_or(f64::NAN) / 1e6);
     sr.version = srvr(&ctx.addr).await;
     let result = async {
-        bench(
-            ctx,
-            sr,
-            "setup",
-            &args(&format!(
-                "--workload paper-read --setup --keys {} --ops 1 --warmup 0",
-                z.keys
-            )),
-        )
-        .await?;
-        for (name, wl) in [
-            ("read", "paper-read"),
-            ("write", "paper-write"),
-            ("mixed", "paper-mixed-80"),
-        ] {
+        bench(ctx, sr, "setup", &args(&format!("--workload paper-read --setup --keys {} --ops 1 --warmup 0", z.keys)))
+            .await?;
+        for (name, wl) in [("read", "paper-read"), ("write", "paper-write"), ("mixed", "paper-mixed-80")] {
             let c0 = cpu_secs(srv.pid, ctx.clk_tck);
             let r = bench(
                 ctx,
                 sr,
                 name,
                 &args(&format!(
-                    "--workload {wl} --keys {} --conns {} --inflight {} --duration {} --warmup {}",
+                    "--workload {wl} --verify --keys {} --conns {} --inflight {} --duration {} --warmup {}",
                     z.keys, z.conns, z.inflight, z.duration, z.warmup
                 )),
             )
             .await?;
             if let (Some(a), Some(b)) = (c0, cpu_secs(srv.pid, ctx.clk_tck)) {
                 if r.ops_total > 0 {
-                    sr.cpu_us_per_op
-                        .insert(name.into(), (b - a) * 1e6 / r.ops_total as f64);
+                    sr.cpu_us_per_op.insert(name.into(), (b - a) * 1e6 / r.ops_total as f64);
                 }
             }
         }
@@ -633,12 +514,7 @@ async fn phase_saturation(ctx: &Ctx, imp: Impl, sr: &mut ServerResult) -> anyhow
     result
 }
 
-async fn phase_latency(
-    ctx: &Ctx,
-    imp: Impl,
-    rate: Option<f64>,
-    sr: &mut ServerResult,
-) -> anyhow::Result<()> {
+async fn phase_latency(ctx: &Ctx, imp: Impl, rate: Option<f64>, sr: &mut ServerResult) -> anyhow::Result<()> {
     let z = &ctx.sizes;
     let (mut srv, _) = start(ctx, imp, true, "/").await?;
     let result = async {
@@ -650,7 +526,7 @@ async fn phase_latency(
                 sr,
                 "fixed-rate",
                 &args(&format!(
-                    "--workload paper-mixed-80 --keys {} --conns {} --inflight 1000 --rate {rate} --duration {} --warmup {}",
+                    "--workload paper-mixed-80 --verify --keys {} --conns {} --inflight 1000 --rate {rate} --duration {} --warmup {}",
                     z.keys, z.conns, z.duration, z.warmup
                 )),
             )
@@ -661,7 +537,7 @@ async fn phase_latency(
             sr,
             "clickhouse",
             &args(&format!(
-                "--workload clickhouse --keys {} --conns {} --inflight {} --duration {} --warmup {}",
+                "--workload clickhouse --setup --verify --keys {} --conns {} --inflight {} --duration {} --warmup {}",
                 z.keys, z.conns, z.inflight, z.duration, z.warmup
             )),
         )
@@ -682,13 +558,7 @@ async fn phase_memory(ctx: &Ctx, imp: Impl, sr: &mut ServerResult) -> anyhow::Re
         // Let the process settle (JIT, first allocations) before the baseline.
         tokio::time::sleep(Duration::from_secs(1)).await;
         let before = rss(srv.pid).context("reading VmRSS")?;
-        let r = bench(
-            ctx,
-            sr,
-            "load",
-            &args(&format!("--workload load:{n} --conns 4 --inflight 256")),
-        )
-        .await?;
+        let r = bench(ctx, sr, "load", &args(&format!("--workload load:{n} --conns 4 --inflight 256"))).await?;
         if r.phases.iter().map(|p| p.errors).sum::<u64>() > 0 {
             bail!("load had errors: {:?}", r.errors_by_code);
         }
@@ -696,8 +566,7 @@ async fn phase_memory(ctx: &Ctx, imp: Impl, sr: &mut ServerResult) -> anyhow::Re
         let after = rss(srv.pid).context("reading VmRSS")?;
         sr.values.insert("rss_before_load_mb".into(), before / 1e6);
         sr.values.insert("rss_after_load_mb".into(), after / 1e6);
-        sr.values
-            .insert("bytes_per_znode".into(), (after - before) / n.max(1) as f64);
+        sr.values.insert("bytes_per_znode".into(), (after - before) / n.max(1) as f64);
         // Java's RSS holds garbage until the collector runs; a full GC (G1 then returns
         // free heap to the OS) gives the fairer "live" figure. ruzk has nothing to collect,
         // so it is simply measured again.
@@ -712,8 +581,7 @@ async fn phase_memory(ctx: &Ctx, imp: Impl, sr: &mut ServerResult) -> anyhow::Re
         }
         let gc = rss(srv.pid).context("reading VmRSS")?;
         sr.values.insert("rss_after_load_gc_mb".into(), gc / 1e6);
-        sr.values
-            .insert("bytes_per_znode_gc".into(), (gc - before) / n.max(1) as f64);
+        sr.values.insert("bytes_per_znode_gc".into(), (gc - before) / n.max(1) as f64);
         anyhow::Ok(())
     }
     .await;
@@ -723,10 +591,7 @@ async fn phase_memory(ctx: &Ctx, imp: Impl, sr: &mut ServerResult) -> anyhow::Re
     let last = format!("/ruzk-bench/load/n{:010}", n.saturating_sub(1));
     let (mut srv, t) = start(ctx, imp, false, &last).await?;
     sr.values.insert("startup_loaded_s".into(), t);
-    sr.values.insert(
-        "rss_after_restart_mb".into(),
-        rss(srv.pid).unwrap_or(f64::NAN) / 1e6,
-    );
+    sr.values.insert("rss_after_restart_mb".into(), rss(srv.pid).unwrap_or(f64::NAN) / 1e6);
     stop(&mut srv).await;
     Ok(())
 }
@@ -739,53 +604,25 @@ async fn srvr(addr: &str) -> Option<String> {
         s.write_all(b"srvr").await.ok()?;
         let mut out = Vec::new();
         s.read_to_end(&mut out).await.ok()?;
-        String::from_utf8_lossy(&out)
-            .lines()
-            .next()
-            .map(str::to_string)
+        String::from_utf8_lossy(&out).lines().next().map(str::to_string)
     };
-    tokio::time::timeout(Duration::from_secs(3), go)
-        .await
-        .ok()
-        .flatten()
+    tokio::time::timeout(Duration::from_secs(3), go).await.ok().flatten()
 }
 
 fn rows(res: &Results) -> Vec<Row> {
-    let get =
-        |srv: &str, f: &dyn Fn(&ServerResult) -> Option<f64>| res.servers.get(srv).and_then(f);
+    let get = |srv: &str, f: &dyn Fn(&ServerResult) -> Option<f64>| res.servers.get(srv).and_then(f);
     let row = |metric: &str, unit: &str, higher: bool, f: &dyn Fn(&ServerResult) -> Option<f64>| {
         Row::new(metric, unit, higher, 1.0, get("java", f), get("ruzk", f))
     };
     let run = |name: &'static str| move |s: &ServerResult| s.runs.get(name).map(|r| r.ops_per_sec);
-    let z = res
-        .sizes
-        .clone()
-        .unwrap_or_else(|| Sizes::of(&CompareArgs::parse_from_defaults()));
+    let z = res.sizes.clone().unwrap_or_else(|| Sizes::of(&CompareArgs::parse_from_defaults()));
     let sat = format!("{}×{}", z.conns, z.inflight);
     let mut v = vec![
-        row(
-            &format!("read throughput (getData 1 KB, {sat})"),
-            "ops/s",
-            true,
-            &run("read"),
-        ),
-        row(
-            &format!("write throughput (setData 1 KB, fsync, {sat})"),
-            "ops/s",
-            true,
-            &run("write"),
-        ),
-        row(
-            &format!("mixed 80/20 throughput (1 KB, {sat})"),
-            "ops/s",
-            true,
-            &run("mixed"),
-        ),
+        row(&format!("read throughput (getData 1 KB, {sat})"), "ops/s", true, &run("read")),
+        row(&format!("write throughput (setData 1 KB, fsync, {sat})"), "ops/s", true, &run("write")),
+        row(&format!("mixed 80/20 throughput (1 KB, {sat})"), "ops/s", true, &run("mixed")),
     ];
-    let rate = res
-        .fixed_rate
-        .map(|r| format!("{r:.0}"))
-        .unwrap_or_else(|| "n/a".into());
+    let rate = res.fixed_rate.map(|r| format!("{r:.0}")).unwrap_or_else(|| "n/a".into());
     for label in ["p50", "p99", "p99.9"] {
         v.push(row(
             &format!("{label} latency at fixed {rate} ops/s (mixed 80/20)"),
@@ -800,100 +637,30 @@ fn rows(res: &Results) -> Vec<Row> {
             },
         ));
     }
-    v.push(row(
-        &format!("ClickHouse-like mix throughput (1/3 writes, {sat})"),
-        "ops/s",
-        true,
-        &run("clickhouse"),
-    ));
+    v.push(row(&format!("ClickHouse-like mix throughput (1/3 writes, {sat})"), "ops/s", true, &run("clickhouse")));
     for name in ["create", "set", "get", "delete", "delete-ephemeral"] {
-        v.push(row(
-            &format!("zk-latencies {name}, sequential (ms/op)"),
-            "ms",
-            false,
-            &move |s: &ServerResult| {
-                s.runs
-                    .get("zk-latencies")
-                    .and_then(|r| r.phases.iter().find(|p| p.name == name))
-                    .map(|p| p.ms_per_op)
-            },
-        ));
+        v.push(row(&format!("zk-latencies {name}, sequential (ms/op)"), "ms", false, &move |s: &ServerResult| {
+            s.runs.get("zk-latencies").and_then(|r| r.phases.iter().find(|p| p.name == name)).map(|p| p.ms_per_op)
+        }));
     }
-    for (name, label) in [
-        ("read", "read"),
-        ("write", "write"),
-        ("mixed", "mixed 80/20"),
-    ] {
-        v.push(row(
-            &format!("server CPU time per op, {label}"),
-            "µs",
-            false,
-            &move |s: &ServerResult| s.cpu_us_per_op.get(name).copied(),
-        ));
+    for (name, label) in [("read", "read"), ("write", "write"), ("mixed", "mixed 80/20")] {
+        v.push(row(&format!("server CPU time per op, {label}"), "µs", false, &move |s: &ServerResult| {
+            s.cpu_us_per_op.get(name).copied()
+        }));
     }
-    let val = |k: &'static str| {
-        move |s: &ServerResult| s.values.get(k).copied().filter(|x| x.is_finite())
-    };
+    let val = |k: &'static str| move |s: &ServerResult| s.values.get(k).copied().filter(|x| x.is_finite());
     let n = z.load;
-    v.push(row(
-        "RSS idle, fresh server",
-        "MB",
-        false,
-        &val("rss_idle_mb"),
-    ));
-    v.push(row(
-        &format!("RSS after loading {n} znodes of 100 B"),
-        "MB",
-        false,
-        &val("rss_after_load_mb"),
-    ));
-    v.push(row(
-        "memory per znode (RSS after − before) / N",
-        "bytes",
-        false,
-        &val("bytes_per_znode"),
-    ));
-    v.push(row(
-        "RSS after the load and a full GC (Java: jcmd GC.run)",
-        "MB",
-        false,
-        &val("rss_after_load_gc_mb"),
-    ));
-    v.push(row(
-        "memory per znode after a full GC",
-        "bytes",
-        false,
-        &val("bytes_per_znode_gc"),
-    ));
-    v.push(row(
-        &format!("load rate ({n} creates, 4×256)"),
-        "ops/s",
-        true,
-        &|s: &ServerResult| {
-            s.runs
-                .get("load")
-                .and_then(|r| r.phases.first())
-                .map(|p| p.ops_per_sec)
-        },
-    ));
-    v.push(row(
-        &format!("start until first getData, {n} znodes on disk"),
-        "s",
-        false,
-        &val("startup_loaded_s"),
-    ));
-    v.push(row(
-        &format!("RSS after restart with {n} znodes"),
-        "MB",
-        false,
-        &val("rss_after_restart_mb"),
-    ));
-    v.push(row(
-        "start until first getData, empty",
-        "s",
-        false,
-        &val("startup_empty_s"),
-    ));
+    v.push(row("RSS idle, fresh server", "MB", false, &val("rss_idle_mb")));
+    v.push(row(&format!("RSS after loading {n} znodes of 100 B"), "MB", false, &val("rss_after_load_mb")));
+    v.push(row("memory per znode (RSS after − before) / N", "bytes", false, &val("bytes_per_znode")));
+    v.push(row("RSS after the load and a full GC (Java: jcmd GC.run)", "MB", false, &val("rss_after_load_gc_mb")));
+    v.push(row("memory per znode after a full GC", "bytes", false, &val("bytes_per_znode_gc")));
+    v.push(row(&format!("load rate ({n} creates, 4×256)"), "ops/s", true, &|s: &ServerResult| {
+        s.runs.get("load").and_then(|r| r.phases.first()).map(|p| p.ops_per_sec)
+    }));
+    v.push(row(&format!("start until first getData, {n} znodes on disk"), "s", false, &val("startup_loaded_s")));
+    v.push(row(&format!("RSS after restart with {n} znodes"), "MB", false, &val("rss_after_restart_mb")));
+    v.push(row("start until first getData, empty", "s", false, &val("startup_empty_s")));
     v
 }
 
@@ -939,17 +706,16 @@ fn num(x: Option<f64>) -> String {
 }
 
 pub fn markdown_table(res: &Results) -> String {
-    let mut t = String::from("| metric | unit | Java 3.8.0 | ruzk | ruzk/Java | target | met? |\n|---|---|---:|---:|---:|---|---|\n");
+    let mut t = String::from(
+        "| metric | unit | Java 3.8.0 | ruzk | ruzk/Java | target | met? |\n|---|---|---:|---:|---:|---|---|\n",
+    );
     for r in &res.rows {
         let met = match r.met {
             Some(true) => "yes",
             Some(false) => "**no**",
             None => "n/a",
         };
-        let ratio = r
-            .ratio
-            .map(|x| format!("{x:.2}×"))
-            .unwrap_or_else(|| "n/a".into());
+        let ratio = r.ratio.map(|x| format!("{x:.2}×")).unwrap_or_else(|| "n/a".into());
         let _ = writeln!(
             t,
             "| {} | {} | {} | {} | {} | {} | {} |",
@@ -970,11 +736,7 @@ fn markdown(res: &Results) -> String {
     let _ = writeln!(
         m,
         "# ruzk vs Java ZooKeeper 3.8.0: side-by-side benchmark{}\n",
-        if res.quick {
-            " (quick mode: tiny sizes, not a measurement)"
-        } else {
-            ""
-        }
+        if res.quick { " (quick mode: tiny sizes, not a measurement)" } else { "" }
     );
     let _ = writeln!(
         m,
@@ -1010,31 +772,36 @@ fn markdown(res: &Results) -> String {
         for e in &s.errors {
             let _ = writeln!(m, "\n**{name} failed:** {}", e.replace('\n', "\n    "));
         }
+        for (run, r) in &s.runs {
+            let mut codes = r.errors_by_code.clone();
+            for p in &r.phases {
+                codes.extend(p.errors_by_code.clone());
+            }
+            if !codes.is_empty() {
+                let _ = writeln!(
+                    m,
+                    "\n**{name} answered with errors in run {run}** (its figures are not comparable): {codes:?}"
+                );
+            }
+        }
     }
     let _ = writeln!(m, "\n## Results\n\n{}", markdown_table(res));
     let _ = writeln!(m, "Targets: parity with Java on every row (ratio ≥ 1 where higher is better, ≤ 1 where lower is better). Ratio = ruzk / Java.\n\n![plot](plot.svg)\n");
     let _ = writeln!(m, "## How it was run\n");
     let _ = writeln!(m, "- Both servers ran one at a time on this machine, on the same disk, with the same zoo.cfg (below), each started fresh (empty data dir) for each phase; the client is `ruzk bench` in the same process as the runner, so it shares the cores with the server.");
-    let _ = writeln!(m, "- Saturation: each connection keeps `--inflight` requests outstanding. Fixed rate: requests are scheduled at the given total rate and latency counts from the scheduled time (coordinated omission corrected); the rate is {} of the slower server's mixed 80/20 saturation throughput.", res.sizes.as_ref().map(|s| format!("{:.0}%", s.rate_fraction * 100.0)).unwrap_or_default());
+    let _ = writeln!(m, "- Saturation: each connection keeps `--inflight` requests outstanding. Fixed rate: requests are scheduled at the given total rate (in-flight cap 1000 per connection); a request delayed by a full in-flight window is timed from its scheduled send time (coordinated omission), others from the actual send; the rate is {} of the slower server's mixed 80/20 saturation throughput.", res.sizes.as_ref().map(|s| format!("{:.0}%", s.rate_fraction * 100.0)).unwrap_or_default());
+    let _ = writeln!(m, "- Every successful getData reply in the throughput and fixed-rate runs is checked to carry exactly the value written (`--verify`); a wrong reply counts as an error.");
     let _ = writeln!(m, "- CPU time per op: the server process's utime+stime (`/proc/<pid>/stat`) across the run (warmup included) divided by all replies in the run.");
     let _ = writeln!(m, "- Memory: VmRSS from `/proc/<pid>/status` 1 s after start and 2 s after the load finished. Java's RSS includes heap not yet collected and is bounded by -Xmx; it is what the operating system sees.");
     let _ = writeln!(m, "- Restart: the server is stopped with SIGTERM, restarted on the same data dir, and timed from spawn until a fresh session's getData of the last loaded znode succeeds.");
     if let Some(z) = &res.sizes {
-        let _ = writeln!(
-            m,
-            "- Sizes: `{}`",
-            serde_json::to_string(z).unwrap_or_default()
-        );
+        let _ = writeln!(m, "- Sizes: `{}`", serde_json::to_string(z).unwrap_or_default());
     }
     let _ = writeln!(m, "\n### Machine\n");
     for (k, v) in &res.machine {
         let _ = writeln!(m, "- {k}: {v}");
     }
-    let _ = writeln!(
-        m,
-        "\n### zoo.cfg (both servers)\n\n```\n{}```\n",
-        res.zoo_cfg
-    );
+    let _ = writeln!(m, "\n### zoo.cfg (both servers)\n\n```\n{}```\n", res.zoo_cfg);
     for (name, s) in &res.servers {
         let _ = writeln!(m, "### {name}\n\n- server command: `{}`", s.command);
         if let Some(v) = &s.version {
@@ -1089,12 +856,12 @@ mod tests {
         res.rows = rows(&res);
         let md = markdown(&res);
         assert!(md.contains("falls short"), "{md}");
+        assert!(md.contains("server CPU time per op, read: ruzk 20.0"), "{md}");
+        assert!(md.contains("**ruzk failed:** boom"));
         assert!(
-            md.contains("server CPU time per op, read: ruzk 20.0"),
+            md.contains("| server CPU time per op, read | µs | 10.0 | 20.0 | 2.00× | ≤ 1.00× Java | **no** |"),
             "{md}"
         );
-        assert!(md.contains("**ruzk failed:** boom"));
-        assert!(md.contains("| server CPU time per op, read | µs | 10.0 | 20.0 | 2.00× | ≤ 1.00× Java | **no** |"), "{md}");
     }
 
     #[test]

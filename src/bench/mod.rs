@@ -87,6 +87,10 @@ pub struct LoadArgs {
     /// Also write the JSON report to this file
     #[arg(long)]
     pub json_out: Option<PathBuf>,
+    /// Check every successful getData reply carries exactly --value-size bytes (only
+    /// meaningful when every key holds a value of that size, e.g. after --setup)
+    #[arg(long)]
+    pub verify: bool,
     /// Exit with an error if any request got an error reply (CI smoke tests)
     #[arg(long)]
     pub fail_on_error: bool,
@@ -119,16 +123,8 @@ mod tests {
 
     #[test]
     fn flags_and_subcommands_parse() {
-        let t = Top::try_parse_from([
-            "x",
-            "--conns",
-            "3",
-            "--workload",
-            "paper-read",
-            "--rate",
-            "500",
-        ])
-        .unwrap_or_else(|e| panic!("{e}"));
+        let t = Top::try_parse_from(["x", "--conns", "3", "--workload", "paper-read", "--rate", "500"])
+            .unwrap_or_else(|e| panic!("{e}"));
         assert!(t.b.cmd.is_none());
         assert_eq!(t.b.load.conns, 3);
         assert_eq!(t.b.load.rate, Some(500.0));

@@ -19,12 +19,9 @@ pub struct PlotArgs {
 }
 
 pub fn run(a: PlotArgs) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(&a.results)
-        .with_context(|| format!("reading {}", a.results.display()))?;
+    let text = std::fs::read_to_string(&a.results).with_context(|| format!("reading {}", a.results.display()))?;
     let res: Results = serde_json::from_str(&text).context("parsing results.json")?;
-    let out = a
-        .out
-        .unwrap_or_else(|| a.results.with_file_name("plot.svg"));
+    let out = a.out.unwrap_or_else(|| a.results.with_file_name("plot.svg"));
     draw(&res, &out)?;
     println!("{}", out.display());
     Ok(())
@@ -52,41 +49,22 @@ pub fn draw(res: &Results, out: &Path) -> anyhow::Result<()> {
     let e = |e: DrawingAreaErrorKind<_>| anyhow::anyhow!("drawing {}: {e:?}", out.display());
     root.fill(&WHITE).map_err(e)?;
     let font = |size: i32| ("sans-serif", size * 5 / 4).into_font();
-    let title = format!(
-        "ruzk vs Java ZooKeeper 3.8.0 — {}{}",
-        res.date,
-        if res.quick { " (quick mode)" } else { "" }
-    );
+    let title = format!("ruzk vs Java ZooKeeper 3.8.0 — {}{}", res.date, if res.quick { " (quick mode)" } else { "" });
     root.draw(&Text::new(title, (10, 8), font(18))).map_err(e)?;
 
     // Panel 1: absolute throughput.
-    let max = tput
-        .iter()
-        .flat_map(|r| [r.java, r.ruzk])
-        .flatten()
-        .fold(1.0f64, f64::max);
+    let max = tput.iter().flat_map(|r| [r.java, r.ruzk]).flatten().fold(1.0f64, f64::max);
     let bar_w = (W - LABEL_W - 120) as f64;
-    root.draw(&Text::new(
-        "throughput, ops/s (grey: Java, orange: ruzk)",
-        (10, 36),
-        font(14),
-    ))
-    .map_err(e)?;
+    root.draw(&Text::new("throughput, ops/s (grey: Java, orange: ruzk)", (10, 36), font(14))).map_err(e)?;
     for (i, r) in tput.iter().enumerate() {
         let y = 60 + i as i32 * 44;
-        root.draw(&Text::new(r.metric.clone(), (10, y + 10), font(12)))
-            .map_err(e)?;
+        root.draw(&Text::new(r.metric.clone(), (10, y + 10), font(12))).map_err(e)?;
         for (j, (v, c)) in [(r.java, JAVA), (r.ruzk, RUZK)].into_iter().enumerate() {
             let yy = y + j as i32 * 18;
             let len = v.map_or(0, |v| (v / max * bar_w) as i32);
-            root.draw(&Rectangle::new(
-                [(LABEL_W, yy), (LABEL_W + len.max(1), yy + 15)],
-                c.filled(),
-            ))
-            .map_err(e)?;
+            root.draw(&Rectangle::new([(LABEL_W, yy), (LABEL_W + len.max(1), yy + 15)], c.filled())).map_err(e)?;
             let label = v.map_or("n/a".to_string(), |v| format!("{v:.0}"));
-            root.draw(&Text::new(label, (LABEL_W + len + 6, yy + 2), font(11)))
-                .map_err(e)?;
+            root.draw(&Text::new(label, (LABEL_W + len + 6, yy + 2), font(11))).map_err(e)?;
         }
     }
 
@@ -103,39 +81,23 @@ pub fn draw(res: &Results, out: &Path) -> anyhow::Result<()> {
     let top = y0 + 30;
     for (i, r) in res.rows.iter().enumerate() {
         let y = top + i as i32 * 22;
-        root.draw(&Text::new(r.metric.clone(), (10, y + 2), font(11)))
-            .map_err(e)?;
+        root.draw(&Text::new(r.metric.clone(), (10, y + 2), font(11))).map_err(e)?;
         match advantage(r) {
             Some(a) => {
                 let len = (a.log2().clamp(-4.0, 4.0) / 4.0 * half) as i32;
-                let (x0, x1) = if len >= 0 {
-                    (centre, centre + len.max(1))
-                } else {
-                    (centre + len, centre)
-                };
+                let (x0, x1) = if len >= 0 { (centre, centre + len.max(1)) } else { (centre + len, centre) };
                 let c = if r.met == Some(false) { BAD } else { GOOD };
-                root.draw(&Rectangle::new([(x0, y), (x1, y + 16)], c.filled()))
-                    .map_err(e)?;
-                let tx = if len >= 0 {
-                    x1 + 4
-                } else {
-                    (x0 - 50).max(LABEL_W)
-                };
-                root.draw(&Text::new(format!("{a:.2}×"), (tx, y + 2), font(11)))
-                    .map_err(e)?;
+                root.draw(&Rectangle::new([(x0, y), (x1, y + 16)], c.filled())).map_err(e)?;
+                let tx = if len >= 0 { x1 + 4 } else { (x0 - 50).max(LABEL_W) };
+                root.draw(&Text::new(format!("{a:.2}×"), (tx, y + 2), font(11))).map_err(e)?;
             }
             None => {
-                root.draw(&Text::new("n/a", (centre + 4, y + 2), font(11)))
-                    .map_err(e)?;
+                root.draw(&Text::new("n/a", (centre + 4, y + 2), font(11))).map_err(e)?;
             }
         }
     }
     let bottom = top + res.rows.len() as i32 * 22;
-    root.draw(&PathElement::new(
-        vec![(centre, top - 4), (centre, bottom)],
-        BLACK.stroke_width(1),
-    ))
-    .map_err(e)?;
+    root.draw(&PathElement::new(vec![(centre, top - 4), (centre, bottom)], BLACK.stroke_width(1))).map_err(e)?;
     root.present().map_err(e)?;
     Ok(())
 }
@@ -168,18 +130,9 @@ mod tests {
     fn draws_an_svg_with_every_metric() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let out = dir.path().join("p.svg");
-        let mut res = Results {
-            date: "today".into(),
-            ..Results::default()
-        };
-        res.rows = vec![
-            row("higher", Some(1.5)),
-            Row {
-                metric: "latency".into(),
-                unit: "ms".into(),
-                ..row("lower", None)
-            },
-        ];
+        let mut res = Results { date: "today".into(), ..Results::default() };
+        res.rows =
+            vec![row("higher", Some(1.5)), Row { metric: "latency".into(), unit: "ms".into(), ..row("lower", None) }];
         draw(&res, &out).unwrap_or_else(|e| panic!("{e}"));
         let svg = std::fs::read_to_string(&out).unwrap_or_else(|e| panic!("{e}"));
         assert!(svg.starts_with("<svg"), "{svg}");

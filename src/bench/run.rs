@@ -4,13 +4,9 @@
 
 use super::client::{drive, Conn, Drive, Shared};
 use super::stats::{ConnStats, PhaseReport, Report};
-use super::workload::{
-    create_body, key_path, open_acl, Generator, Kind, Mix, MixGen, Workload, EPHEMERAL, PERSISTENT,
-};
+use super::workload::{create_body, key_path, open_acl, Generator, Kind, Mix, MixGen, Workload, EPHEMERAL, PERSISTENT};
 use super::LoadArgs;
-use crate::jute::records::{
-    CreateRequest, DeleteRequest, ExistsRequest, GetDataRequest, SetDataRequest,
-};
+use crate::jute::records::{CreateRequest, DeleteRequest, ExistsRequest, GetDataRequest, SetDataRequest};
 use crate::jute::txn::op;
 use crate::jute::Jute;
 use anyhow::{bail, Context};
@@ -25,9 +21,7 @@ use tokio::time::Instant;
 const NODEEXISTS: i32 = -110;
 
 pub fn main(a: LoadArgs) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let report = rt.block_on(execute(&a))?;
     let json = serde_json::to_string_pretty(&report)?;
     if let Some(p) = &a.json_out {
@@ -52,20 +46,11 @@ pub fn main(a: LoadArgs) -> anyhow::Result<()> {
 pub async fn execute(a: &LoadArgs) -> anyhow::Result<Report> {
     let workload = match (&a.workload, &a.mix) {
         (Some(w), _) => Workload::parse(w)?,
-        (None, Some(m)) => Workload::Mix {
-            mix: Mix::parse(m)?,
-            value_size: None,
-        },
-        (None, None) => Workload::Mix {
-            mix: Mix::parse("get=100")?,
-            value_size: None,
-        },
+        (None, Some(m)) => Workload::Mix { mix: Mix::parse(m)?, value_size: None },
+        (None, None) => Workload::Mix { mix: Mix::parse("get=100")?, value_size: None },
     };
     let value_size = match &workload {
-        Workload::Mix {
-            value_size: Some(v),
-            ..
-        } => a.value_size.unwrap_or(*v),
+        Workload::Mix { value_size: Some(v), .. } => a.value_size.unwrap_or(*v),
         _ => a.value_size.unwrap_or(100),
     };
     let value = Bytes::from(vec![b'v'; value_size]);
@@ -91,12 +76,7 @@ pub async fn execute(a: &LoadArgs) -> anyhow::Result<Report> {
     if a.setup && matches!(workload, Workload::Mix { .. }) {
         let (s, phase) = setup_keys(sessions, &keys, &value, a).await?;
         sessions = s;
-        eprintln!(
-            "setup: {} keys ({} requests) in {:.2} s",
-            keys.len(),
-            phase.ops,
-            phase.seconds
-        );
+        eprintln!("setup: {} keys ({} requests) in {:.2} s", keys.len(), phase.ops, phase.seconds);
     }
     match workload {
         Workload::Mix { mix, .. } => {
@@ -125,15 +105,9 @@ async fn connect_all(addr: &str, n: usize, timeout_ms: i32) -> anyhow::Result<Ve
 }
 
 async fn ensure_node(sessions: &mut [Conn], path: &str) -> anyhow::Result<()> {
-    let Some(c) = sessions.first_mut() else {
-        bail!("no session")
-    };
-    let req = CreateRequest {
-        path: path.to_string(),
-        data: Some(Bytes::new()),
-        acl: Some(open_acl()),
-        flags: PERSISTENT,
-    };
+    let Some(c) = sessions.first_mut() else { bail!("no session") };
+    let req =
+        CreateRequest { path: path.to_string(), data: Some(Bytes::new()), acl: Some(open_acl()), flags: PERSISTENT };
     let (h, _) = c.call(op::CREATE, &req).await?;
     if h.err != 0 && h.err != NODEEXISTS {
         bail!("creating {path}: error {}", super::stats::code_name(h.err));
@@ -150,11 +124,8 @@ async fn phase(
     shared: Arc<Shared>,
     progress: Option<ProgressBar>,
 ) -> anyhow::Result<(Vec<Conn>, ConnStats, Instant)> {
-    let handles: Vec<_> = sessions
-        .into_iter()
-        .enumerate()
-        .map(|(i, c)| tokio::spawn(drive(c, make(i), cfg, shared.clone())))
-        .collect();
+    let handles: Vec<_> =
+        sessions.into_iter().enumerate().map(|(i, c)| tokio::spawn(drive(c, make(i), cfg, shared.clone()))).collect();
     let ticker = progress.map(|pb| {
         let shared = shared.clone();
         tokio::spawn(async move {
@@ -198,9 +169,8 @@ fn progress_bar(a: &LoadArgs, len: u64, what: &str) -> Option<ProgressBar> {
         return None;
     }
     let pb = ProgressBar::new(len);
-    let style =
-        ProgressStyle::with_template("{prefix} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style = ProgressStyle::with_template("{prefix} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
     pb.set_style(style);
     pb.set_prefix(what.to_string());
     Some(pb)
@@ -213,6 +183,7 @@ fn unbounded(inflight: usize) -> Drive {
         deadline: None,
         interval: None,
         expect_notifications: 0,
+        verify_get_len: None,
     }
 }
 
@@ -237,12 +208,7 @@ async fn setup_keys(
                 let path = keys.get(i)?.clone();
                 if created {
                     // Set too, so a key left by a run with another value size is resized.
-                    SetDataRequest {
-                        path,
-                        data: Some(value.clone()),
-                        version: -1,
-                    }
-                    .encode(body);
+                    SetDataRequest { path, data: Some(value.clone()), version: -1 }.encode(body);
                     created = false;
                     i += n;
                     Some((Kind::Set, op::SET_DATA))
@@ -258,19 +224,11 @@ async fn setup_keys(
         pb,
     )
     .await?;
-    let bad: u64 = st
-        .codes
-        .iter()
-        .filter(|((_, c), _)| *c != 0 && *c != NODEEXISTS)
-        .map(|(_, n)| n)
-        .sum();
+    let bad: u64 = st.codes.iter().filter(|((_, c), _)| *c != 0 && *c != NODEEXISTS).map(|(_, n)| n).sum();
     if bad > 0 {
         bail!("setup: {bad} requests failed: {:?}", st.codes);
     }
-    Ok((
-        s,
-        PhaseReport::from_stats("setup", &st, end.duration_since(t0).as_secs_f64()),
-    ))
+    Ok((s, PhaseReport::from_stats("setup", &st, end.duration_since(t0).as_secs_f64())))
 }
 
 async fn run_mix(
@@ -300,6 +258,7 @@ async fn run_mix(
         deadline,
         interval,
         expect_notifications: 0,
+        verify_get_len: a.verify.then_some(value.len()),
     };
     let shared = Shared::new(a.ops);
     let nonce: u32 = rand::random();
@@ -321,27 +280,15 @@ async fn run_mix(
         sessions,
         |c| {
             let prefix = format!("{}/c{nonce:08x}-{c}-", a.root);
-            let seed = a
-                .seed
-                .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-                .wrapping_add(c as u64);
-            Box::new(MixGen::new(
-                mix.clone(),
-                keys.clone(),
-                value.clone(),
-                prefix,
-                seed,
-            )) as Box<dyn Generator>
+            let seed = a.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15).wrapping_add(c as u64);
+            Box::new(MixGen::new(mix.clone(), keys.clone(), value.clone(), prefix, seed)) as Box<dyn Generator>
         },
         cfg,
         shared,
         pb,
     )
     .await?;
-    report.fill(
-        &st,
-        end.saturating_duration_since(record_from).as_secs_f64(),
-    );
+    report.fill(&st, end.saturating_duration_since(record_from).as_secs_f64());
     Ok(s)
 }
 
@@ -370,14 +317,7 @@ async fn phase_load(
         pb,
     )
     .await?;
-    Ok((
-        s,
-        PhaseReport::from_stats(
-            &format!("load {count}"),
-            &st,
-            end.duration_since(t0).as_secs_f64(),
-        ),
-    ))
+    Ok((s, PhaseReport::from_stats(&format!("load {count}"), &st, end.duration_since(t0).as_secs_f64())))
 }
 
 /// phunt's zk-latencies, one phase after another: create, set, get, delete permanent
@@ -418,28 +358,14 @@ async fn zk_latencies(
                 let base = base.clone();
                 let value = value.clone();
                 super::workload::strided(c as u64, n, count, move |i, body| {
-                    let path = if ephemeral {
-                        format!("{base}/e{i:010}")
-                    } else {
-                        format!("{base}/p{i:010}")
-                    };
+                    let path = if ephemeral { format!("{base}/e{i:010}") } else { format!("{base}/p{i:010}") };
                     match kind {
                         Kind::Create => {
-                            create_body(
-                                body,
-                                path,
-                                &value,
-                                if ephemeral { EPHEMERAL } else { PERSISTENT },
-                            );
+                            create_body(body, path, &value, if ephemeral { EPHEMERAL } else { PERSISTENT });
                             (kind, op::CREATE)
                         }
                         Kind::Set => {
-                            SetDataRequest {
-                                path,
-                                data: Some(value.clone()),
-                                version: -1,
-                            }
-                            .encode(body);
+                            SetDataRequest { path, data: Some(value.clone()), version: -1 }.encode(body);
                             (kind, op::SET_DATA)
                         }
                         Kind::Get => {
@@ -463,22 +389,10 @@ async fn zk_latencies(
         )
         .await?;
         sessions = s;
-        report.phases.push(PhaseReport::from_stats(
-            name,
-            &st,
-            end.duration_since(t0).as_secs_f64(),
-        ));
+        report.phases.push(PhaseReport::from_stats(name, &st, end.duration_since(t0).as_secs_f64()));
     }
     if let Some(c) = sessions.first_mut() {
-        let _ = c
-            .call(
-                op::DELETE,
-                &DeleteRequest {
-                    path: base,
-                    version: -1,
-                },
-            )
-            .await;
+        let _ = c.call(op::DELETE, &DeleteRequest { path: base, version: -1 }).await;
     }
     Ok(sessions)
 }

@@ -32,12 +32,7 @@ impl Default for ConnStats {
 
 impl ConnStats {
     pub fn new() -> ConnStats {
-        ConnStats {
-            hist: BTreeMap::new(),
-            codes: BTreeMap::new(),
-            total: 0,
-            notifications: 0,
-        }
+        ConnStats { hist: BTreeMap::new(), codes: BTreeMap::new(), total: 0, notifications: 0 }
     }
 
     pub fn record(&mut self, kind: Kind, err: i32, latency: Duration) {
@@ -66,11 +61,7 @@ impl ConnStats {
     }
 
     pub fn errors(&self) -> u64 {
-        self.codes
-            .iter()
-            .filter(|((_, c), _)| *c != 0)
-            .map(|(_, n)| n)
-            .sum()
+        self.codes.iter().filter(|((_, c), _)| *c != 0).map(|(_, n)| n).sum()
     }
 
     pub fn all_latencies(&self) -> Histogram<u64> {
@@ -170,26 +161,11 @@ impl Report {
         self.errors = s.errors();
         self.latency_ms = Latency::of(&s.all_latencies());
         for (k, h) in &s.hist {
-            let count: u64 = s
-                .codes
-                .iter()
-                .filter(|((kk, _), _)| kk == k)
-                .map(|(_, n)| n)
-                .sum();
-            let errors: u64 = s
-                .codes
-                .iter()
-                .filter(|((kk, c), _)| kk == k && *c != 0)
-                .map(|(_, n)| n)
-                .sum();
+            let count: u64 = s.codes.iter().filter(|((kk, _), _)| kk == k).map(|(_, n)| n).sum();
+            let errors: u64 = s.codes.iter().filter(|((kk, c), _)| kk == k && *c != 0).map(|(_, n)| n).sum();
             self.per_op.insert(
                 k.name().to_string(),
-                OpReport {
-                    count,
-                    errors,
-                    ops_per_sec: count as f64 / secs,
-                    latency_ms: Latency::of(h),
-                },
+                OpReport { count, errors, ops_per_sec: count as f64 / secs, latency_ms: Latency::of(h) },
             );
         }
         self.errors_by_code = error_codes(s);
@@ -207,9 +183,7 @@ impl Report {
             self.inflight,
             self.value_size,
             self.keys,
-            self.target_rate
-                .map(|r| format!("  target rate {r:.0}/s"))
-                .unwrap_or_default()
+            self.target_rate.map(|r| format!("  target rate {r:.0}/s")).unwrap_or_default()
         );
         if self.ops > 0 {
             let _ = writeln!(
@@ -217,32 +191,17 @@ impl Report {
                 "{:<10} {:>10} {:>11} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>7}",
                 "op", "count", "ops/s", "mean", "p50", "p90", "p99", "p99.9", "max(ms)", "errors"
             );
-            let row =
-                |t: &mut String, name: &str, count: u64, rate: f64, l: &Latency, errs: u64| {
-                    let _ = writeln!(
+            let row = |t: &mut String, name: &str, count: u64, rate: f64, l: &Latency, errs: u64| {
+                let _ = writeln!(
                     t,
                     "{:<10} {:>10} {:>11.1} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>9.3} {:>7}",
                     name, count, rate, l.mean, l.p50, l.p90, l.p99, l.p999, l.max, errs
                 );
-                };
+            };
             for (name, o) in &self.per_op {
-                row(
-                    &mut t,
-                    name,
-                    o.count,
-                    o.ops_per_sec,
-                    &o.latency_ms,
-                    o.errors,
-                );
+                row(&mut t, name, o.count, o.ops_per_sec, &o.latency_ms, o.errors);
             }
-            row(
-                &mut t,
-                "TOTAL",
-                self.ops,
-                self.ops_per_sec,
-                &self.latency_ms,
-                self.errors,
-            );
+            row(&mut t, "TOTAL", self.ops, self.ops_per_sec, &self.latency_ms, self.errors);
             let _ = writeln!(t, "measured {:.2} s (after warmup)", self.seconds);
         }
         if !self.phases.is_empty() {
@@ -287,11 +246,7 @@ impl PhaseReport {
             errors: s.errors(),
             seconds,
             ops_per_sec: ops as f64 / seconds.max(1e-9),
-            ms_per_op: if ops == 0 {
-                0.0
-            } else {
-                seconds * 1000.0 / ops as f64
-            },
+            ms_per_op: if ops == 0 { 0.0 } else { seconds * 1000.0 / ops as f64 },
             latency_ms: Latency::of(&s.all_latencies()),
             notifications: s.notifications,
             errors_by_code: error_codes(s),
@@ -304,8 +259,7 @@ fn error_codes(s: &ConnStats) -> BTreeMap<String, u64> {
     let mut m = BTreeMap::new();
     for ((k, c), n) in &s.codes {
         if *c != 0 {
-            *m.entry(format!("{}:{}", k.name(), code_name(*c)))
-                .or_insert(0) += n;
+            *m.entry(format!("{}:{}", k.name(), code_name(*c))).or_insert(0) += n;
         }
     }
     m
@@ -346,6 +300,7 @@ pub fn code_name(code: i32) -> String {
         -124 => "SESSIONCLOSEDREQUIRESASLAUTH",
         -125 => "QUOTAEXCEEDED",
         -127 => "THROTTLEDOP",
+        super::client::BAD_REPLY => "BADREPLY(client check: wrong getData length)",
         _ => return code.to_string(),
     };
     n.to_string()

@@ -4,8 +4,7 @@
 
 use crate::jute::multi::{MultiOp, MultiRequest};
 use crate::jute::records::{
-    Acl, CreateRequest, DeleteRequest, ExistsRequest, GetChildrenRequest, GetDataRequest, Id,
-    SetDataRequest,
+    Acl, CreateRequest, DeleteRequest, ExistsRequest, GetChildrenRequest, GetDataRequest, Id, SetDataRequest,
 };
 use crate::jute::txn::op;
 use crate::jute::Jute;
@@ -33,15 +32,8 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
-        Kind::Get,
-        Kind::Exists,
-        Kind::Children,
-        Kind::Set,
-        Kind::Create,
-        Kind::Delete,
-        Kind::Multi,
-    ];
+    pub const ALL: [Kind; 7] =
+        [Kind::Get, Kind::Exists, Kind::Children, Kind::Set, Kind::Create, Kind::Delete, Kind::Multi];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -95,10 +87,7 @@ impl Mix {
             let kind = Kind::parse(name.trim()).with_context(|| {
                 format!("unknown op {name:?} in --mix (get, exists, children, set, create, delete, multi)")
             })?;
-            let w: u32 = w
-                .trim()
-                .parse()
-                .with_context(|| format!("bad weight in {part:?}"))?;
+            let w: u32 = w.trim().parse().with_context(|| format!("bad weight in {part:?}"))?;
             if w > 0 {
                 weights.push((kind, w));
             }
@@ -138,11 +127,7 @@ impl Mix {
 
 impl std::fmt::Display for Mix {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let parts: Vec<String> = self
-            .weights
-            .iter()
-            .map(|(k, w)| format!("{}={w}", k.name()))
-            .collect();
+        let parts: Vec<String> = self.weights.iter().map(|(k, w)| format!("{}={w}", k.name())).collect();
         f.write_str(&parts.join(","))
     }
 }
@@ -161,37 +146,22 @@ pub enum Workload {
 impl Workload {
     pub fn parse(name: &str) -> anyhow::Result<Workload> {
         let mix = |s: &str, v: Option<usize>| -> anyhow::Result<Workload> {
-            Ok(Workload::Mix {
-                mix: Mix::parse(s)?,
-                value_size: v,
-            })
+            Ok(Workload::Mix { mix: Mix::parse(s)?, value_size: v })
         };
         // The ZooKeeper paper (Hunt et al. 2010, Fig. 5): 1 KB reads and writes.
         match name {
             "paper-read" => return mix("get=100", Some(1024)),
             "paper-write" => return mix("set=100", Some(1024)),
             // ~1/3 writes, a tenth of all requests multi (ClickHouse Keeper traffic).
-            "clickhouse" => {
-                return mix(
-                    "get=40,children=15,exists=12,set=13,create=5,delete=5,multi=10",
-                    None,
-                )
-            }
+            "clickhouse" => return mix("get=40,children=15,exists=12,set=13,create=5,delete=5,multi=10", None),
             "zk-latencies" => return Ok(Workload::ZkLatencies),
             _ => {}
         }
         if let Some(pct) = name.strip_prefix("paper-mixed-") {
-            let p: u32 = pct
-                .parse()
-                .ok()
-                .filter(|p| *p <= 100)
-                .context("paper-mixed-<0..100>")?;
+            let p: u32 = pct.parse().ok().filter(|p| *p <= 100).context("paper-mixed-<0..100>")?;
             return mix(&format!("get={p},set={}", 100 - p), Some(1024));
         }
-        if let Some(n) = name
-            .strip_prefix("load:")
-            .or_else(|| name.strip_prefix("load-"))
-        {
+        if let Some(n) = name.strip_prefix("load:").or_else(|| name.strip_prefix("load-")) {
             return Ok(Workload::Load(n.parse().context("load:<count>")?));
         }
         bail!(
@@ -203,23 +173,11 @@ impl Workload {
 
 /// `world:anyone` with all permissions (`Ids.OPEN_ACL_UNSAFE`).
 pub fn open_acl() -> Vec<Acl> {
-    vec![Acl {
-        perms: 31,
-        id: Id {
-            scheme: "world".into(),
-            id: "anyone".into(),
-        },
-    }]
+    vec![Acl { perms: 31, id: Id { scheme: "world".into(), id: "anyone".into() } }]
 }
 
 pub fn create_body(body: &mut Vec<u8>, path: String, data: &Bytes, flags: i32) {
-    CreateRequest {
-        path,
-        data: Some(data.clone()),
-        acl: Some(open_acl()),
-        flags,
-    }
-    .encode(body);
+    CreateRequest { path, data: Some(data.clone()), acl: Some(open_acl()), flags }.encode(body);
 }
 
 /// The path of key `i` under `root`.
@@ -242,24 +200,9 @@ pub struct MixGen {
 }
 
 impl MixGen {
-    pub fn new(
-        mix: Mix,
-        keys: Arc<Vec<String>>,
-        value: Bytes,
-        prefix: String,
-        seed: u64,
-    ) -> MixGen {
+    pub fn new(mix: Mix, keys: Arc<Vec<String>>, value: Bytes, prefix: String, seed: u64) -> MixGen {
         let total = mix.total();
-        MixGen {
-            mix,
-            total,
-            keys,
-            value,
-            rng: StdRng::seed_from_u64(seed),
-            prefix,
-            seq: 0,
-            created: VecDeque::new(),
-        }
+        MixGen { mix, total, keys, value, rng: StdRng::seed_from_u64(seed), prefix, seq: 0, created: VecDeque::new() }
     }
 
     fn key(&mut self) -> String {
@@ -284,36 +227,19 @@ impl Generator for MixGen {
         }
         let code = match kind {
             Kind::Get => {
-                GetDataRequest {
-                    path: self.key(),
-                    watch: false,
-                }
-                .encode(body);
+                GetDataRequest { path: self.key(), watch: false }.encode(body);
                 op::GET_DATA
             }
             Kind::Exists => {
-                ExistsRequest {
-                    path: self.key(),
-                    watch: false,
-                }
-                .encode(body);
+                ExistsRequest { path: self.key(), watch: false }.encode(body);
                 op::EXISTS
             }
             Kind::Children => {
-                GetChildrenRequest {
-                    path: self.key(),
-                    watch: false,
-                }
-                .encode(body);
+                GetChildrenRequest { path: self.key(), watch: false }.encode(body);
                 op::GET_CHILDREN
             }
             Kind::Set => {
-                SetDataRequest {
-                    path: self.key(),
-                    data: Some(self.value.clone()),
-                    version: -1,
-                }
-                .encode(body);
+                SetDataRequest { path: self.key(), data: Some(self.value.clone()), version: -1 }.encode(body);
                 op::SET_DATA
             }
             Kind::Create => {
@@ -343,15 +269,8 @@ impl Generator for MixGen {
                                 flags: PERSISTENT,
                             },
                         ),
-                        MultiOp::SetData(SetDataRequest {
-                            path: key,
-                            data: Some(self.value.clone()),
-                            version: -1,
-                        }),
-                        MultiOp::Delete(DeleteRequest {
-                            path: tmp,
-                            version: -1,
-                        }),
+                        MultiOp::SetData(SetDataRequest { path: key, data: Some(self.value.clone()), version: -1 }),
+                        MultiOp::Delete(DeleteRequest { path: tmp, version: -1 }),
                     ],
                 }
                 .encode(body);
@@ -404,14 +323,9 @@ mod tests {
         };
         assert_eq!(mix.to_string(), "get=70,set=30");
         assert_eq!(value_size, Some(1024));
-        let Ok(Workload::Mix { mix, .. }) = Workload::parse("clickhouse") else {
-            panic!("clickhouse")
-        };
+        let Ok(Workload::Mix { mix, .. }) = Workload::parse("clickhouse") else { panic!("clickhouse") };
         assert!((mix.write_pct() - 33.0).abs() < 1e-9);
-        assert_eq!(
-            Workload::parse("load:1000").ok(),
-            Some(Workload::Load(1000))
-        );
+        assert_eq!(Workload::parse("load:1000").ok(), Some(Workload::Load(1000)));
         assert!(Workload::parse("paper-mixed-101").is_err());
         assert!(Workload::parse("nope").is_err());
     }
@@ -424,9 +338,7 @@ mod tests {
         let mut outstanding = 0i64;
         for _ in 0..300 {
             let mut body = Vec::new();
-            let Some((kind, code)) = g.next(&mut body) else {
-                panic!("mix generator ended")
-            };
+            let Some((kind, code)) = g.next(&mut body) else { panic!("mix generator ended") };
             match kind {
                 Kind::Create => {
                     outstanding += 1;
