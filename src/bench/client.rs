@@ -250,6 +250,10 @@ async fn write_loop(
             tokio::select! {
                 _ = tokio::time::sleep_until(next_send) => {}
                 _ = tokio::time::sleep_until(deadline) => return Ok(()),
+                _ = tokio::time::sleep(ping_every) => {
+                    send_ping(w, &mut out).await?;
+                    continue;
+                }
             }
         }
         // In fixed-rate mode a request that had to wait for an in-flight slot is timed from
@@ -260,10 +264,7 @@ async fn write_loop(
             p = permits.acquire() => p?,
             _ = tokio::time::sleep_until(deadline) => return Ok(()),
             _ = tokio::time::sleep(ping_every) => {
-                out.clear();
-                frame_raw(&mut out, XID_PING, op::PING, &[]);
-                w.write_all(&out).await?;
-                out.clear();
+                send_ping(w, &mut out).await?;
                 continue;
             }
         };
@@ -313,6 +314,15 @@ async fn write_loop(
             return Ok(());
         }
     }
+}
+
+/// Keeps an idle session alive; the reply (xid -2) is skipped by the reader.
+async fn send_ping(w: &mut OwnedWriteHalf, out: &mut Vec<u8>) -> anyhow::Result<()> {
+    out.clear();
+    frame_raw(out, XID_PING, op::PING, &[]);
+    w.write_all(out).await?;
+    out.clear();
+    Ok(())
 }
 
 async fn read_loop(

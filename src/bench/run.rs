@@ -122,11 +122,13 @@ async fn phase(
     mut make: impl FnMut(usize) -> Box<dyn Generator>,
     cfg: Drive,
     shared: Arc<Shared>,
-    progress: Option<ProgressBar>,
+    progress: Option<(ProgressBar, ByTime)>,
 ) -> anyhow::Result<(Vec<Conn>, ConnStats, Instant)> {
+    let t0 = Instant::now();
     let handles: Vec<_> =
         sessions.into_iter().enumerate().map(|(i, c)| tokio::spawn(drive(c, make(i), cfg, shared.clone()))).collect();
-    let ticker = progress.map(|pb| {
+    let bar = progress.as_ref().map(|(pb, _)| pb.clone());
+    let ticker = progress.map(|(pb, by_time)| {
         let shared = shared.clone();
         tokio::spawn(async move {
             let mut last = (Instant::now(), 0u64);
@@ -136,8 +138,8 @@ async fn phase(
                 let now = Instant::now();
                 let rate = (n - last.1) as f64 / now.duration_since(last.0).as_secs_f64().max(1e-3);
                 last = (now, n);
-                pb.set_position(n);
-                pb.set_message(format!("{rate:.0} ops/s"));
+                pb.set_position(if by_time.0 { now.duration_since(t0).as_millis() as u64 } else { n });
+                pb.set_message(format!("{n} ops, {rate:.0} ops/s"));
             }
         })
     });
@@ -158,22 +160,32 @@ async fn phase(
     if let Some(t) = ticker {
         t.abort();
     }
+    if let Some(pb) = bar {
+        pb.finish_and_clear();
+    }
     if let Some(e) = first_err {
         return Err(e.context("a bench connection failed"));
     }
     Ok((out, stats, end))
 }
 
-fn progress_bar(a: &LoadArgs, len: u64, what: &str) -> Option<ProgressBar> {
+/// Whether a progress bar counts elapsed milliseconds (duration runs) or ops.
+#[derive(Clone, Copy)]
+struct ByTime(bool);
+
+fn progress_bar(a: &LoadArgs, len: u64, what: &str, by_time: bool) -> Option<(ProgressBar, ByTime)> {
     if a.no_progress || a.json || !std::io::stderr().is_terminal() {
         return None;
     }
     let pb = ProgressBar::new(len);
-    let style = ProgressStyle::with_template("{prefix} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-    pb.set_style(style);
+    let template = if by_time {
+        "{prefix} [{elapsed_precise}] {bar:30} {msg}"
+    } else {
+        "{prefix} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}"
+    };
+    pb.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()));
     pb.set_prefix(what.to_string());
-    Some(pb)
+    Some((pb, ByTime(by_time)))
 }
 
 fn unbounded(inflight: usize) -> Drive {
@@ -196,7 +208,7 @@ async fn setup_keys(
     let n = sessions.len();
     let t0 = Instant::now();
     let shared = Shared::new(None);
-    let pb = progress_bar(a, 2 * keys.len() as u64, "setup");
+    let pb = progress_bar(a, 2 * keys.len() as u64, "setup", false);
     let (s, st, end) = phase(
         sessions,
         |c| {
@@ -263,18 +275,8 @@ async fn run_mix(
     let shared = Shared::new(a.ops);
     let nonce: u32 = rand::random();
     let pb = match a.ops {
-        Some(o) => progress_bar(a, o, "ops"),
-        None => {
-            // Progress in ops against an estimate is meaningless; show time instead.
-            let pb = progress_bar(a, u64::MAX, "run");
-            if let Some(pb) = &pb {
-                pb.set_style(
-                    ProgressStyle::with_template("{prefix} [{elapsed_precise}] {pos} ops {msg}")
-                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-                );
-            }
-            pb
-        }
+        Some(o) => progress_bar(a, o, "ops", false),
+        None => progress_bar(a, ((a.warmup + a.duration) * 1000.0) as u64, "run", true),
     };
     let (s, st, end) = phase(
         sessions,
@@ -301,7 +303,7 @@ async fn phase_load(
 ) -> anyhow::Result<(Vec<Conn>, PhaseReport)> {
     let n = sessions.len() as u64;
     let t0 = Instant::now();
-    let pb = progress_bar(a, count, "load");
+    let pb = progress_bar(a, count, "load", false);
     let (s, st, end) = phase(
         sessions,
         |c| {
@@ -351,7 +353,7 @@ async fn zk_latencies(
             // Each session watches and deletes its own nodes, so it gets every notification.
             cfg.expect_notifications = count.div_ceil(n);
         }
-        let pb = progress_bar(a, count, name);
+        let pb = progress_bar(a, count, name, false);
         let (s, st, end) = phase(
             sessions,
             |c| {
