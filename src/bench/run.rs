@@ -398,3 +398,108 @@ async fn zk_latencies(
     }
     Ok(sessions)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jute::records::{ConnectRequest, ConnectResponse, GetDataResponse, ReplyHeader, RequestHeader};
+    use clap::Parser;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[derive(Parser)]
+    struct W {
+        #[command(flatten)]
+        l: LoadArgs,
+    }
+
+    fn load_args(argv: &[&str]) -> LoadArgs {
+        let mut v = vec!["bench"];
+        v.extend_from_slice(argv);
+        W::try_parse_from(v).unwrap_or_else(|e| panic!("{e}")).l
+    }
+
+    async fn frame(s: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
+        let len = s.read_u32().await.ok()? as usize;
+        let mut v = vec![0; len];
+        s.read_exact(&mut v).await.ok()?;
+        Some(v)
+    }
+
+    /// A stand-in server: accepts sessions and answers every request in order with err 0;
+    /// getData gets `data_len` bytes.
+    async fn fake_server(data_len: usize) -> String {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
+        let addr = l.local_addr().unwrap_or_else(|e| panic!("{e}")).to_string();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = l.accept().await {
+                tokio::spawn(async move {
+                    let Some(c) = frame(&mut s).await else { return };
+                    let Ok(req) = ConnectRequest::from_slice(&c) else { return };
+                    let resp = ConnectResponse {
+                        time_out: req.time_out,
+                        session_id: 7,
+                        passwd: Bytes::from_static(&[0; 16]),
+                        ..Default::default()
+                    };
+                    let mut out = Vec::new();
+                    let b = resp.to_bytes();
+                    out.extend_from_slice(&(b.len() as u32).to_be_bytes());
+                    out.extend_from_slice(&b);
+                    if s.write_all(&out).await.is_err() {
+                        return;
+                    }
+                    out.clear();
+                    while let Some(f) = frame(&mut s).await {
+                        let Ok(h) = RequestHeader::from_slice(&f) else { return };
+                        let mut body = ReplyHeader { xid: h.xid, zxid: 1, err: 0 }.to_bytes();
+                        if h.type_ == op::GET_DATA {
+                            let d = Some(Bytes::from(vec![1u8; data_len]));
+                            GetDataResponse { data: d, stat: Default::default() }.encode(&mut body);
+                        }
+                        out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+                        out.extend_from_slice(&body);
+                        if s.write_all(&out).await.is_err() {
+                            return;
+                        }
+                        out.clear();
+                    }
+                });
+            }
+        });
+        addr
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pipelined_run_counts_every_reply_and_verifies_data() {
+        let addr = fake_server(100).await;
+        let a = load_args(&["--server", &addr, "--mix", "get=3,set=1", "--ops", "2000", "--warmup", "0", "--verify"]);
+        let r = execute(&a).await.unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(r.ops, 2000);
+        assert_eq!(r.errors, 0, "{:?}", r.errors_by_code);
+        assert!(r.per_op["get"].count > 1000 && r.per_op["set"].count > 100, "{:?}", r.per_op.keys());
+
+        let a = load_args(&[
+            "--server",
+            &addr,
+            "--mix",
+            "get=1",
+            "--ops",
+            "300",
+            "--warmup",
+            "0",
+            "--verify",
+            "--value-size",
+            "99",
+        ]);
+        let r = execute(&a).await.unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(r.errors, 300, "every short getData reply is caught");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn fixed_rate_run_keeps_to_its_rate() {
+        let addr = fake_server(10).await;
+        let a = load_args(&["--server", &addr, "--rate", "2000", "--duration", "1", "--warmup", "0", "--conns", "2"]);
+        let r = execute(&a).await.unwrap_or_else(|e| panic!("{e:#}"));
+        assert!((1500..=2010).contains(&r.ops), "{} ops in 1 s at 2000/s", r.ops);
+    }
+}
