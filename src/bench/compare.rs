@@ -282,6 +282,10 @@ async fn compare(a: CompareArgs) -> anyhow::Result<()> {
             sr.errors.push(format!("memory phase: {e:#}"));
         }
     }
+    // Other processes on the machine skew everything; the load average says whether there were any.
+    if let Some(l) = sh("cut -d' ' -f1-3 /proc/loadavg") {
+        res.machine.insert("load average at end".into(), l);
+    }
     res.servers = per.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     res.rows = rows(&res);
     let json = serde_json::to_string_pretty(&res)?;
