@@ -188,8 +188,20 @@ fn our_writers_restore_like_java_files_after_a_crash() {
     let d = tempfile::tempdir().unwrap();
     let (older, older_path) = snaps(&java_dir()).into_iter().rev().nth(2).unwrap();
     let img = read_snapshot(&older_path).unwrap();
-    write_snapshot(&d.path().join(snapshot_name(older, Compression::Snappy)), &img, Compression::Snappy).unwrap();
-    let mut w = TxnLogWriter::new(d.path(), TxnLogOptions { prealloc_size: 16 * 1024, ..Default::default() }).unwrap();
+    write_snapshot(
+        &d.path().join(snapshot_name(older, Compression::Snappy)),
+        &img,
+        Compression::Snappy,
+    )
+    .unwrap();
+    let mut w = TxnLogWriter::new(
+        d.path(),
+        TxnLogOptions {
+            prealloc_size: 16 * 1024,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let mut it = crate::storage::txnlog::TxnLogIterator::open(&java_dir(), older + 1).unwrap();
     while let Some((e, _)) = it.next_entry().unwrap() {
         w.append(&e.bytes, e.zxid).unwrap();
@@ -201,7 +213,8 @@ fn our_writers_restore_like_java_files_after_a_crash() {
     drop(w);
     let f = std::fs::OpenOptions::new().write(true).open(&log).unwrap();
     use std::os::unix::fs::FileExt;
-    f.write_all_at(&[0, 0, 0, 0, 9, 9, 9, 9, 0, 0, 1, 0, 7, 7, 7], len).unwrap();
+    f.write_all_at(&[0, 0, 0, 0, 9, 9, 9, 9, 0, 0, 1, 0, 7, 7, 7], len)
+        .unwrap();
     let ours = restore(d.path(), d.path()).unwrap();
     assert!(ours.torn_tail_truncated);
     assert_eq!(ours.snap_zxid, older);
