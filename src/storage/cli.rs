@@ -82,10 +82,7 @@ pub fn run_txnlog(c: TxnlogCmd) -> anyhow::Result<()> {
 /// `ruzk txnlog dump … | head` is normal use: a closed stdout ends the dump quietly.
 fn quiet_broken_pipe(r: anyhow::Result<()>) -> anyhow::Result<()> {
     match r {
-        Err(e)
-            if e.downcast_ref::<std::io::Error>()
-                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
-        {
+        Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) => {
             Ok(())
         }
         other => other,
@@ -97,14 +94,8 @@ pub fn run_snapshot(c: SnapshotCmd) -> anyhow::Result<()> {
     let mut out = stdout.lock();
     quiet_broken_pipe(match c {
         SnapshotCmd::Dump { file, data, json } => dump_snapshot(&file, data, json, &mut out),
-        SnapshotCmd::Rewrite {
-            file,
-            out,
-            compression,
-        } => snapshot::read_snapshot(&file)
-            .and_then(|img| {
-                snapshot::write_snapshot(&out, &img, Compression::from_property(&compression))
-            })
+        SnapshotCmd::Rewrite { file, out, compression } => snapshot::read_snapshot(&file)
+            .and_then(|img| snapshot::write_snapshot(&out, &img, Compression::from_property(&compression)))
             .map_err(Into::into),
     })
 }
@@ -119,11 +110,7 @@ pub fn run_purge(a: PurgeArgs) -> anyhow::Result<()> {
         }
     }
     let log_dir = a.dir.join(super::VERSION_DIR);
-    let snap_dir = a
-        .snap_dir
-        .as_ref()
-        .unwrap_or(&a.dir)
-        .join(super::VERSION_DIR);
+    let snap_dir = a.snap_dir.as_ref().unwrap_or(&a.dir).join(super::VERSION_DIR);
     for f in super::purge::purge(&snap_dir, &log_dir, a.count)? {
         println!("Removing file: {}", f.display());
     }
@@ -135,11 +122,7 @@ pub fn run_purge(a: PurgeArgs) -> anyhow::Result<()> {
 fn dump_log(file: &Path, as_json: bool, out: &mut impl Write) -> anyhow::Result<()> {
     let mut r = LogFileReader::open(file)?;
     if !as_json {
-        writeln!(
-            out,
-            "ZooKeeper Transactional Log File with dbid {} txnlog format version {}",
-            r.dbid, r.version
-        )?;
+        writeln!(out, "ZooKeeper Transactional Log File with dbid {} txnlog format version {}", r.dbid, r.version)?;
     }
     let mut count = 0;
     while let Some((e, crc_ok)) = r.next_record()? {
@@ -184,17 +167,12 @@ fn recover_log(file: &Path, verbose: bool, out: &mut impl Write) -> anyhow::Resu
     let mut fixed_path = file.as_os_str().to_os_string();
     fixed_path.push(".fixed");
     let fixed_path = PathBuf::from(fixed_path);
-    writeln!(
-        out,
-        "ZooKeeper Transactional Log File with dbid {} txnlog format version {}",
-        r.dbid, r.version
-    )?;
+    writeln!(out, "ZooKeeper Transactional Log File with dbid {} txnlog format version {}", r.dbid, r.version)?;
     let mut buf = txnlog::file_header(r.dbid).to_vec();
     let mut fixed = 0;
     let mut count = 0;
     while let Some((e, crc_ok)) = r.next_record()? {
-        let line = TxnEntry::decode(&e.bytes)
-            .map_or_else(|err| format!("undecodable txn: {err}"), |t| entry_line(&t));
+        let line = TxnEntry::decode(&e.bytes).map_or_else(|err| format!("undecodable txn: {err}"), |t| entry_line(&t));
         if !crc_ok {
             fixed += 1;
             writeln!(out, "CRC FIXED - {line}")?;
@@ -208,13 +186,8 @@ fn recover_log(file: &Path, verbose: bool, out: &mut impl Write) -> anyhow::Resu
     if let Some(FileEnd::Torn(at)) = r.end() {
         eprintln!("Last transaction was partial (offset {at}); it is not copied.");
     }
-    std::fs::write(&fixed_path, &buf)
-        .with_context(|| format!("writing {}", fixed_path.display()))?;
-    writeln!(
-        out,
-        "Recovery file {} has been written with {fixed} fixed CRC error(s)",
-        fixed_path.display()
-    )?;
+    std::fs::write(&fixed_path, &buf).with_context(|| format!("writing {}", fixed_path.display()))?;
+    writeln!(out, "Recovery file {} has been written with {fixed} fixed CRC error(s)", fixed_path.display())?;
     Ok(())
 }
 
@@ -275,16 +248,11 @@ fn hex(v: i64) -> String {
 }
 
 fn text(data: &Option<bytes::Bytes>) -> String {
-    data.as_deref()
-        .map(|d| String::from_utf8_lossy(d).into_owned())
-        .unwrap_or_default()
+    data.as_deref().map(|d| String::from_utf8_lossy(d).into_owned()).unwrap_or_default()
 }
 
 fn acl_text(acl: &[Acl]) -> String {
-    let parts: Vec<String> = acl
-        .iter()
-        .map(|a| format!("{}:{}:{}", a.perms, a.id.scheme, a.id.id))
-        .collect();
+    let parts: Vec<String> = acl.iter().map(|a| format!("{}:{}:{}", a.perms, a.id.scheme, a.id.id)).collect();
     format!("[{}]", parts.join(","))
 }
 
@@ -295,42 +263,20 @@ fn txn_text(t: &Txn) -> String {
         Txn::CloseSession(None) => String::new(),
         Txn::CloseSession(Some(p)) => format!("paths2Delete={}", p.join(",")),
         Txn::Create(_, c) => {
-            format!(
-                "{},{},{},{},{}",
-                c.path,
-                text(&c.data),
-                acl_text(&c.acl),
-                c.ephemeral,
-                c.parent_c_version
-            )
+            format!("{},{},{},{},{}", c.path, text(&c.data), acl_text(&c.acl), c.ephemeral, c.parent_c_version)
         }
-        Txn::CreateContainer(c) => format!(
-            "{},{},{},{}",
-            c.path,
-            text(&c.data),
-            acl_text(&c.acl),
-            c.parent_c_version
-        ),
+        Txn::CreateContainer(c) => format!("{},{},{},{}", c.path, text(&c.data), acl_text(&c.acl), c.parent_c_version),
         Txn::CreateTtl(c) => {
-            format!(
-                "{},{},{},{},{}",
-                c.path,
-                text(&c.data),
-                acl_text(&c.acl),
-                c.parent_c_version,
-                c.ttl
-            )
+            format!("{},{},{},{},{}", c.path, text(&c.data), acl_text(&c.acl), c.parent_c_version, c.ttl)
         }
         Txn::Delete(_, d) => d.path.clone(),
         Txn::SetData(_, s) => format!("{},{},{}", s.path, text(&s.data), s.version),
         Txn::SetAcl(s) => format!("{},{},{}", s.path, acl_text(&s.acl), s.version),
         Txn::Check(c) => format!("{},{}", c.path, c.version),
         Txn::Error(e) => format!("err={}", e.err),
-        Txn::Multi(subs) => subs
-            .iter()
-            .map(|s| format!("{}:{}", op_name(s.type_code()), txn_text(s)))
-            .collect::<Vec<_>>()
-            .join(";"),
+        Txn::Multi(subs) => {
+            subs.iter().map(|s| format!("{}:{}", op_name(s.type_code()), txn_text(s))).collect::<Vec<_>>().join(";")
+        }
     }
 }
 
@@ -359,9 +305,7 @@ fn data_json(data: &Option<bytes::Bytes>) -> Value {
 }
 
 fn acl_json(acl: &[Acl]) -> Value {
-    acl.iter()
-        .map(|a| json!({ "perms": a.perms, "scheme": a.id.scheme, "id": a.id.id }))
-        .collect()
+    acl.iter().map(|a| json!({ "perms": a.perms, "scheme": a.id.scheme, "id": a.id.id })).collect()
 }
 
 fn txn_json(t: &Txn) -> Value {
@@ -404,12 +348,7 @@ fn entry_json(t: &TxnEntry) -> Value {
 
 // ------------------------------------------------------------------ snapshots
 
-fn dump_snapshot(
-    file: &Path,
-    with_data: bool,
-    as_json: bool,
-    out: &mut impl Write,
-) -> anyhow::Result<()> {
+fn dump_snapshot(file: &Path, with_data: bool, as_json: bool, out: &mut impl Write) -> anyhow::Result<()> {
     let img = snapshot::read_snapshot(file)?;
     let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let name_zxid = super::zxid_from_name(name, super::SNAPSHOT_PREFIX).unwrap_or(-1);
@@ -438,31 +377,17 @@ fn dump_snapshot(
         writeln!(out, "  aclVersion = {}", s.aversion)?;
         writeln!(out, "  ephemeralOwner = {:#016x}", s.ephemeral_owner)?;
         if with_data {
-            let d = n
-                .data
-                .as_deref()
-                .map(|d| base64::engine::general_purpose::STANDARD.encode(d))
-                .unwrap_or_default();
+            let d = n.data.as_deref().map(|d| base64::engine::general_purpose::STANDARD.encode(d)).unwrap_or_default();
             writeln!(out, "  data = {d}")?;
         } else {
-            writeln!(
-                out,
-                "  dataLength = {}",
-                n.data.as_ref().map_or(0, |d| d.len())
-            )?;
+            writeln!(out, "  dataLength = {}", n.data.as_ref().map_or(0, |d| d.len()))?;
         }
         max_zxid = max_zxid.max(s.mzxid).max(s.pzxid);
     }
     writeln!(out, "----")?;
     writeln!(out, "Session Details (sid, timeout, ephemeralCount):")?;
     for (id, to) in &img.sessions {
-        writeln!(
-            out,
-            "{:#016x}, {}, {}",
-            id,
-            to,
-            eph.get(id).copied().unwrap_or(0)
-        )?;
+        writeln!(out, "{:#016x}, {}, {}", id, to, eph.get(id).copied().unwrap_or(0))?;
     }
     if let Some(d) = img.digest.filter(|d| d.zxid > 0) {
         writeln!(out, "Target zxid digest is: {:x}, {}", d.zxid, d.digest)?;
@@ -486,9 +411,10 @@ fn snapshot_json(img: &SnapshotImage, with_data: bool, eph: &HashMap<i64, usize>
                 "dataLength": n.data.as_ref().map_or(0, |d| d.len()),
             });
             if let (true, Some(o)) = (with_data, v.as_object_mut()) {
-                let d = n.data.as_deref().map_or(Value::Null, |d| {
-                    json!(base64::engine::general_purpose::STANDARD.encode(d))
-                });
+                let d = n
+                    .data
+                    .as_deref()
+                    .map_or(Value::Null, |d| json!(base64::engine::general_purpose::STANDARD.encode(d)));
                 o.insert("data".into(), d);
             }
             v
@@ -513,20 +439,10 @@ pub fn java_date(ms: i64) -> String {
     let sod = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
     const WD: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MON: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MON: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let wd = WD.get(days.rem_euclid(7) as usize).copied().unwrap_or("?");
-    let mon = MON
-        .get((m as usize).wrapping_sub(1))
-        .copied()
-        .unwrap_or("?");
-    format!(
-        "{wd} {mon} {d:02} {:02}:{:02}:{:02} UTC {y}",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60
-    )
+    let mon = MON.get((m as usize).wrapping_sub(1)).copied().unwrap_or("?");
+    format!("{wd} {mon} {d:02} {:02}:{:02}:{:02} UTC {y}", sod / 3600, sod % 3600 / 60, sod % 60)
 }
 
 /// Howard Hinnant's days-to-civil (proleptic Gregorian), days since 1970-01-01.
@@ -567,25 +483,14 @@ mod tests {
         dump_log(p, false, &mut out).unwrap();
         let s = String::from_utf8(out).unwrap();
         let n = txnlog::read_file(p).unwrap().0.len();
-        assert!(
-            s.starts_with("ZooKeeper Transactional Log File with dbid 0 txnlog format version 2\n")
-        );
-        assert!(
-            s.ends_with(&format!("EOF reached after {n} txns.\n")),
-            "{s}"
-        );
+        assert!(s.starts_with("ZooKeeper Transactional Log File with dbid 0 txnlog format version 2\n"));
+        assert!(s.ends_with(&format!("EOF reached after {n} txns.\n")), "{s}");
         assert!(s.contains(" zxid 0x1 createSession timeOut=30000"), "{s}");
-        assert!(
-            s.contains(" create /a,hello,[31:world:anyone],false,1"),
-            "{s}"
-        );
+        assert!(s.contains(" create /a,hello,[31:world:anyone],false,1"), "{s}");
         let mut out = Vec::new();
         dump_log(p, true, &mut out).unwrap();
-        let lines: Vec<Value> = String::from_utf8(out)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let lines: Vec<Value> =
+            String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         assert_eq!(lines.len(), n);
         assert_eq!(lines[0]["type"], "createSession");
         assert_eq!(lines[0]["crc_ok"], true);
@@ -618,43 +523,18 @@ mod tests {
         let mut out = Vec::new();
         dump_snapshot(p, false, false, &mut out).unwrap();
         let s = String::from_utf8(out).unwrap();
-        assert!(
-            s.contains("\n/zookeeper/quota\n  cZxid = 0x00000000000000\n"),
-            "{s}"
-        );
+        assert!(s.contains("\n/zookeeper/quota\n  cZxid = 0x00000000000000\n"), "{s}");
         assert!(s.contains("Session Details (sid, timeout, ephemeralCount):\n"));
-        assert!(
-            s.contains(", 40000, 2\n"),
-            "session c owns two ephemerals: {s}"
-        );
-        assert!(
-            s.contains("  ephemeralOwner = 0x80000000000000"),
-            "container owner: {s}"
-        );
+        assert!(s.contains(", 40000, 2\n"), "session c owns two ephemerals: {s}");
+        assert!(s.contains("  ephemeralOwner = 0x80000000000000"), "container owner: {s}");
         let img = snapshot::read_snapshot(p).unwrap();
-        let last = img
-            .nodes
-            .iter()
-            .map(|n| n.stat.mzxid.max(n.stat.pzxid))
-            .fold(*z, i64::max);
-        assert!(
-            s.ends_with(&format!("----\nLast zxid: 0x{last:x}\n")),
-            "{s}"
-        );
+        let last = img.nodes.iter().map(|n| n.stat.mzxid.max(n.stat.pzxid)).fold(*z, i64::max);
+        assert!(s.ends_with(&format!("----\nLast zxid: 0x{last:x}\n")), "{s}");
         let mut out = Vec::new();
         dump_snapshot(p, true, true, &mut out).unwrap();
         let v: Value = serde_json::from_slice(&out).unwrap();
-        let a = v["nodes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|n| n["path"] == "/a")
-            .unwrap()
-            .clone();
-        assert_eq!(
-            a["data"],
-            base64::engine::general_purpose::STANDARD.encode("multi")
-        );
+        let a = v["nodes"].as_array().unwrap().iter().find(|n| n["path"] == "/a").unwrap().clone();
+        assert_eq!(a["data"], base64::engine::general_purpose::STANDARD.encode("multi"));
     }
 
     #[test]
@@ -663,10 +543,7 @@ mod tests {
         let f = d.path().join("junk");
         std::fs::write(&f, b"this is not a zookeeper file at all").unwrap();
         let mut out = Vec::new();
-        assert!(dump_log(&f, false, &mut out)
-            .unwrap_err()
-            .to_string()
-            .contains("not a ZooKeeper txn log"));
+        assert!(dump_log(&f, false, &mut out).unwrap_err().to_string().contains("not a ZooKeeper txn log"));
         assert!(dump_snapshot(&f, false, false, &mut out)
             .unwrap_err()
             .to_string()

@@ -30,9 +30,9 @@ pub fn read_epoch(snap_dir: &Path, name: &str) -> Result<Option<i64>> {
     };
     let text = String::from_utf8_lossy(&text);
     let line = text.split(['\n', '\r']).next().unwrap_or("");
-    line.parse::<i64>().map(Some).map_err(|_| {
-        StorageError::corrupt(&path, 0, format!("Found {line:?} in {}", path.display()))
-    })
+    line.parse::<i64>()
+        .map(Some)
+        .map_err(|_| StorageError::corrupt(&path, 0, format!("Found {line:?} in {}", path.display())))
 }
 
 /// Writes `snap_dir/name` atomically (tmp, fsync, rename, directory fsync).
@@ -66,9 +66,7 @@ pub fn load_epochs(snap_dir: &Path, last_processed_zxid: i64) -> Result<Epochs> 
     let mut current = match read_epoch(snap_dir, CURRENT_EPOCH)? {
         Some(c) => c,
         None => {
-            tracing::info!(
-                "{CURRENT_EPOCH} not found! Creating with a reasonable default of {epoch_of_zxid}."
-            );
+            tracing::info!("{CURRENT_EPOCH} not found! Creating with a reasonable default of {epoch_of_zxid}.");
             write_epoch(snap_dir, CURRENT_EPOCH, epoch_of_zxid)?;
             epoch_of_zxid
         }
@@ -85,9 +83,7 @@ pub fn load_epochs(snap_dir: &Path, last_processed_zxid: i64) -> Result<Epochs> 
                 return Err(StorageError::corrupt(
                     &snap_dir.join(CURRENT_EPOCH),
                     0,
-                    format!(
-                        "The current epoch, {current:#x}, is older than the last zxid, {last_processed_zxid:#x}"
-                    ),
+                    format!("The current epoch, {current:#x}, is older than the last zxid, {last_processed_zxid:#x}"),
                 ))
             }
         }
@@ -104,9 +100,7 @@ pub fn load_epochs(snap_dir: &Path, last_processed_zxid: i64) -> Result<Epochs> 
         return Err(StorageError::corrupt(
             &snap_dir.join(ACCEPTED_EPOCH),
             0,
-            format!(
-                "The accepted epoch, {accepted:#x} is less than the current epoch, {current:#x}"
-            ),
+            format!("The accepted epoch, {accepted:#x} is less than the current epoch, {current:#x}"),
         ));
     }
     Ok(Epochs { current, accepted })
@@ -153,25 +147,13 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         // Missing files are created from the zxid's epoch.
         let e = load_epochs(d.path(), 0x3_0000_0005).unwrap();
-        assert_eq!(
-            e,
-            Epochs {
-                current: 3,
-                accepted: 3
-            }
-        );
+        assert_eq!(e, Epochs { current: 3, accepted: 3 });
         assert_eq!(read_epoch(d.path(), ACCEPTED_EPOCH).unwrap(), Some(3));
         // The log is ahead of currentEpoch: only a currentEpoch.tmp rescues it.
         assert!(load_epochs(d.path(), 0x4_0000_0001).is_err());
         std::fs::write(d.path().join("currentEpoch.tmp"), "4").unwrap();
         write_epoch(d.path(), ACCEPTED_EPOCH, 4).unwrap();
-        assert_eq!(
-            load_epochs(d.path(), 0x4_0000_0001).unwrap(),
-            Epochs {
-                current: 4,
-                accepted: 4
-            }
-        );
+        assert_eq!(load_epochs(d.path(), 0x4_0000_0001).unwrap(), Epochs { current: 4, accepted: 4 });
         // accepted < current is refused.
         write_epoch(d.path(), ACCEPTED_EPOCH, 2).unwrap();
         assert!(load_epochs(d.path(), 0x4_0000_0001).is_err());

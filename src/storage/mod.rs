@@ -29,41 +29,23 @@ pub enum StorageError {
     /// The io error is part of the message, not a chained `source`, so `{:#}` does not
     /// print it twice.
     #[error("{}: {error}", path.display())]
-    Io {
-        path: PathBuf,
-        error: std::io::Error,
-    },
+    Io { path: PathBuf, error: std::io::Error },
     #[error("{}: corrupt at offset {offset}: {reason}", path.display())]
-    Corrupt {
-        path: PathBuf,
-        offset: u64,
-        reason: String,
-    },
+    Corrupt { path: PathBuf, offset: u64, reason: String },
     #[error("{}: checksum mismatch at offset {offset}", path.display())]
     ChecksumMismatch { path: PathBuf, offset: u64 },
     #[error("{}: not a ZooKeeper {kind} file (magic {magic:#010x})", path.display())]
-    BadMagic {
-        path: PathBuf,
-        kind: &'static str,
-        magic: u32,
-    },
+    BadMagic { path: PathBuf, kind: &'static str, magic: u32 },
 }
 
 pub type Result<T> = std::result::Result<T, StorageError>;
 
 impl StorageError {
     pub(crate) fn io(path: &Path, error: std::io::Error) -> Self {
-        StorageError::Io {
-            path: path.to_path_buf(),
-            error,
-        }
+        StorageError::Io { path: path.to_path_buf(), error }
     }
     pub(crate) fn corrupt(path: &Path, offset: u64, reason: impl Into<String>) -> Self {
-        StorageError::Corrupt {
-            path: path.to_path_buf(),
-            offset,
-            reason: reason.into(),
-        }
+        StorageError::Corrupt { path: path.to_path_buf(), offset, reason: reason.into() }
     }
 }
 
@@ -105,9 +87,7 @@ pub fn list_by_zxid(dir: &Path, prefix: &str) -> Result<Vec<(i64, PathBuf)>> {
 
 /// fsyncs a directory so a rename or create inside it survives a crash.
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| StorageError::io(dir, e))
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| StorageError::io(dir, e))
 }
 
 #[cfg(test)]
@@ -118,10 +98,7 @@ mod tests {
     #[test]
     fn names_parse_like_java() {
         assert_eq!(zxid_from_name("log.1c", LOG_PREFIX), Some(0x1c));
-        assert_eq!(
-            zxid_from_name("snapshot.62.gz", SNAPSHOT_PREFIX),
-            Some(0x62)
-        );
+        assert_eq!(zxid_from_name("snapshot.62.gz", SNAPSHOT_PREFIX), Some(0x62));
         assert_eq!(zxid_from_name("snapshot.zz", SNAPSHOT_PREFIX), None);
         assert_eq!(zxid_from_name("logx.1", LOG_PREFIX), None);
         assert_eq!(zxid_from_name("log", LOG_PREFIX), None);

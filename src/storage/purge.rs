@@ -17,21 +17,14 @@ pub const MIN_RETAIN: usize = 3;
 /// not parse counts as zxid -1 and is removed too.
 pub fn purge(snap_dir: &Path, log_dir: &Path, retain: usize) -> Result<Vec<PathBuf>> {
     if retain < MIN_RETAIN {
-        return Err(StorageError::corrupt(
-            snap_dir,
-            0,
-            "count should be greater than or equal to 3",
-        ));
+        return Err(StorageError::corrupt(snap_dir, 0, "count should be greater than or equal to 3"));
     }
     let snaps = find_valid_snapshots(snap_dir)?;
     let Some((least, _)) = snaps.get(..retain.min(snaps.len())).and_then(|s| s.last()) else {
         return Ok(Vec::new());
     };
     let least = *least;
-    let keep: HashSet<PathBuf> = log_files_from(log_dir, least)?
-        .into_iter()
-        .map(|(_, p)| p)
-        .collect();
+    let keep: HashSet<PathBuf> = log_files_from(log_dir, least)?.into_iter().map(|(_, p)| p).collect();
     let mut doomed = Vec::new();
     for (dir, prefix) in [(log_dir, LOG_PREFIX), (snap_dir, SNAPSHOT_PREFIX)] {
         let rd = std::fs::read_dir(dir).map_err(|e| StorageError::io(dir, e))?;
@@ -76,10 +69,8 @@ mod tests {
     }
 
     fn names(d: &Path) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(d)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
+        let mut v: Vec<String> =
+            std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
         v.sort();
         v
     }
@@ -89,37 +80,18 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         touch(
             d.path(),
-            &[
-                "snapshot.5",
-                "snapshot.10",
-                "snapshot.20",
-                "snapshot.30",
-                "log.1",
-                "log.8",
-                "log.12",
-                "log.25",
-            ],
+            &["snapshot.5", "snapshot.10", "snapshot.20", "snapshot.30", "log.1", "log.8", "log.12", "log.25"],
         );
         // An invalid (torn) newest snapshot does not count towards the retained ones.
         std::fs::write(d.path().join("snapshot.40"), b"torn").unwrap();
         let removed = purge(d.path(), d.path(), 3).unwrap();
-        let removed: Vec<String> = removed
-            .iter()
-            .map(|p| p.file_name().unwrap().to_str().unwrap().to_string())
-            .collect();
+        let removed: Vec<String> =
+            removed.iter().map(|p| p.file_name().unwrap().to_str().unwrap().to_string()).collect();
         // Oldest retained is snapshot.10: log.8 may hold its txns, log.1 and snapshot.5 go.
         assert_eq!(removed, vec!["log.1", "snapshot.5"]);
         assert_eq!(
             names(d.path()),
-            vec![
-                "log.12",
-                "log.25",
-                "log.8",
-                "snapshot.10",
-                "snapshot.20",
-                "snapshot.30",
-                "snapshot.40"
-            ]
+            vec!["log.12", "log.25", "log.8", "snapshot.10", "snapshot.20", "snapshot.30", "snapshot.40"]
         );
     }
 
@@ -138,16 +110,10 @@ mod tests {
     fn separate_log_dir() {
         let s = tempfile::tempdir().unwrap();
         let l = tempfile::tempdir().unwrap();
-        touch(
-            s.path(),
-            &["snapshot.1", "snapshot.2", "snapshot.3", "snapshot.4"],
-        );
+        touch(s.path(), &["snapshot.1", "snapshot.2", "snapshot.3", "snapshot.4"]);
         touch(l.path(), &["log.1", "log.2", "log.3", "log.4"]);
         purge(s.path(), l.path(), 3).unwrap();
-        assert_eq!(
-            names(s.path()),
-            vec!["snapshot.2", "snapshot.3", "snapshot.4"]
-        );
+        assert_eq!(names(s.path()), vec!["snapshot.2", "snapshot.3", "snapshot.4"]);
         assert_eq!(names(l.path()), vec!["log.2", "log.3", "log.4"]);
     }
 }

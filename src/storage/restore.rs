@@ -113,11 +113,7 @@ pub fn restore_with(snap_dir: &Path, log_dir: &Path, opts: &RestoreOptions) -> R
     }
     let Some((snap_zxid, snap_path, image)) = loaded else {
         if !candidates.is_empty() {
-            return Err(StorageError::corrupt(
-                snap_dir,
-                0,
-                "Not able to find valid snapshots",
-            ));
+            return Err(StorageError::corrupt(snap_dir, 0, "Not able to find valid snapshots"));
         }
         if txnlog::last_logged_zxid(log_dir)? != -1 && !opts.trust_empty_snapshot {
             return Err(StorageError::corrupt(
@@ -147,17 +143,12 @@ pub fn restore_with(snap_dir: &Path, log_dir: &Path, opts: &RestoreOptions) -> R
     let mut torn_tail_truncated = false;
     if let Some(last) = it.files.last() {
         if let FileEnd::Torn(at) = last.end {
-            tracing::warn!(
-                "{}: cutting a partial record at offset {at}",
-                last.path.display()
-            );
+            tracing::warn!("{}: cutting a partial record at offset {at}", last.path.display());
             let f = std::fs::OpenOptions::new()
                 .write(true)
                 .open(&last.path)
                 .map_err(|e| StorageError::io(&last.path, e))?;
-            f.set_len(at)
-                .and_then(|_| f.sync_all())
-                .map_err(|e| StorageError::io(&last.path, e))?;
+            f.set_len(at).and_then(|_| f.sync_all()).map_err(|e| StorageError::io(&last.path, e))?;
             torn_tail_truncated = true;
         }
     }
@@ -169,29 +160,23 @@ pub fn restore_with(snap_dir: &Path, log_dir: &Path, opts: &RestoreOptions) -> R
             );
         }
     }
-    Ok(Restored {
-        image: Some(image),
-        snap_zxid,
-        snap_path: Some(snap_path),
-        txns,
-        torn_tail_truncated,
-    })
+    Ok(Restored { image: Some(image), snap_zxid, snap_path: Some(snap_path), txns, torn_tail_truncated })
 }
 
 /// Within an epoch zxids are consecutive; a new epoch may start anywhere above the old one.
 fn check_sequence(prev: i64, next: i64, path: &Path, offset: u64) -> Result<()> {
     if next <= prev {
-        return Err(StorageError::corrupt(
-            path,
-            offset,
-            format!("zxid 0x{next:x} after 0x{prev:x}: out of order"),
-        ));
+        return Err(StorageError::corrupt(path, offset, format!("zxid 0x{next:x} after 0x{prev:x}: out of order")));
     }
     if epoch_of(next) == epoch_of(prev) && next != prev + 1 {
         return Err(StorageError::corrupt(
             path,
             offset,
-            format!("gap in the txn log: zxid 0x{next:x} follows 0x{prev:x} (txns 0x{:x}..0x{:x} missing)", prev + 1, next - 1),
+            format!(
+                "gap in the txn log: zxid 0x{next:x} follows 0x{prev:x} (txns 0x{:x}..0x{:x} missing)",
+                prev + 1,
+                next - 1
+            ),
         ));
     }
     Ok(())

@@ -23,12 +23,7 @@ fn snaps(d: &Path) -> Vec<(i64, PathBuf)> {
 }
 
 fn all_logged(d: &Path) -> Vec<i64> {
-    list_by_zxid(d, LOG_PREFIX)
-        .unwrap()
-        .iter()
-        .flat_map(|(_, p)| read_file(p).unwrap().0)
-        .map(|e| e.zxid)
-        .collect()
+    list_by_zxid(d, LOG_PREFIX).unwrap().iter().flat_map(|(_, p)| read_file(p).unwrap().0).map(|e| e.zxid).collect()
 }
 
 #[test]
@@ -38,16 +33,10 @@ fn java_dir_restores_from_the_newest_snapshot() {
     let (newest, path) = snaps(d.path()).pop().unwrap();
     assert_eq!(r.snap_zxid, newest);
     assert_eq!(r.snap_path.as_deref(), Some(path.as_path()));
-    let expect: Vec<i64> = all_logged(d.path())
-        .into_iter()
-        .filter(|z| *z > newest)
-        .collect();
+    let expect: Vec<i64> = all_logged(d.path()).into_iter().filter(|z| *z > newest).collect();
     let got: Vec<i64> = r.txns.iter().map(|t| t.header.zxid).collect();
     assert_eq!(got, expect);
-    assert!(
-        !got.is_empty(),
-        "the capture should have txns after its last snapshot"
-    );
+    assert!(!got.is_empty(), "the capture should have txns after its last snapshot");
     assert_eq!(r.last_zxid(), *all_logged(d.path()).last().unwrap());
     assert!(!r.torn_tail_truncated);
 }
@@ -108,11 +97,7 @@ fn a_missing_log_file_is_a_gap_error() {
     let err = restore(d.path(), d.path()).unwrap_err();
     let (_, next) = &logs[logs.len() - 1];
     match &err {
-        StorageError::Corrupt {
-            path,
-            offset,
-            reason,
-        } => {
+        StorageError::Corrupt { path, offset, reason } => {
             assert_eq!(path, next);
             assert_eq!(*offset, 16);
             assert!(reason.contains("gap"), "{reason}");
@@ -129,10 +114,7 @@ fn a_crc_error_during_replay_is_fatal() {
     let n = b.len();
     b[n - 20] ^= 0x01; // inside the last entry
     std::fs::write(&last_log, &b).unwrap();
-    assert!(matches!(
-        restore(d.path(), d.path()),
-        Err(StorageError::ChecksumMismatch { .. })
-    ));
+    assert!(matches!(restore(d.path(), d.path()), Err(StorageError::ChecksumMismatch { .. })));
 }
 
 #[test]
@@ -145,19 +127,10 @@ fn empty_and_snapshotless_dirs() {
     let (_, log1) = list_by_zxid(&java_dir(), LOG_PREFIX).unwrap().remove(0);
     std::fs::copy(log1, d.path().join("log.1")).unwrap();
     assert!(restore(d.path(), d.path()).is_err());
-    let opts = RestoreOptions {
-        trust_empty_snapshot: true,
-    };
-    assert!(restore_with(d.path(), d.path(), &opts)
-        .unwrap()
-        .image
-        .is_none());
+    let opts = RestoreOptions { trust_empty_snapshot: true };
+    assert!(restore_with(d.path(), d.path(), &opts).unwrap().image.is_none());
     // Snapshots that all fail to load: an error, not an empty tree.
-    std::fs::write(
-        d.path().join("snapshot.5"),
-        [0u8, 0, 0, 0, 0, 0, 0, 0, 0, 1, b'/'],
-    )
-    .unwrap();
+    std::fs::write(d.path().join("snapshot.5"), [0u8, 0, 0, 0, 0, 0, 0, 0, 0, 1, b'/']).unwrap();
     assert!(restore(d.path(), d.path()).is_err());
 }
 
@@ -188,20 +161,8 @@ fn our_writers_restore_like_java_files_after_a_crash() {
     let d = tempfile::tempdir().unwrap();
     let (older, older_path) = snaps(&java_dir()).into_iter().rev().nth(2).unwrap();
     let img = read_snapshot(&older_path).unwrap();
-    write_snapshot(
-        &d.path().join(snapshot_name(older, Compression::Snappy)),
-        &img,
-        Compression::Snappy,
-    )
-    .unwrap();
-    let mut w = TxnLogWriter::new(
-        d.path(),
-        TxnLogOptions {
-            prealloc_size: 16 * 1024,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    write_snapshot(&d.path().join(snapshot_name(older, Compression::Snappy)), &img, Compression::Snappy).unwrap();
+    let mut w = TxnLogWriter::new(d.path(), TxnLogOptions { prealloc_size: 16 * 1024, ..Default::default() }).unwrap();
     let mut it = crate::storage::txnlog::TxnLogIterator::open(&java_dir(), older + 1).unwrap();
     while let Some((e, _)) = it.next_entry().unwrap() {
         w.append(&e.bytes, e.zxid).unwrap();
@@ -213,8 +174,7 @@ fn our_writers_restore_like_java_files_after_a_crash() {
     drop(w);
     let f = std::fs::OpenOptions::new().write(true).open(&log).unwrap();
     use std::os::unix::fs::FileExt;
-    f.write_all_at(&[0, 0, 0, 0, 9, 9, 9, 9, 0, 0, 1, 0, 7, 7, 7], len)
-        .unwrap();
+    f.write_all_at(&[0, 0, 0, 0, 9, 9, 9, 9, 0, 0, 1, 0, 7, 7, 7], len).unwrap();
     let ours = restore(d.path(), d.path()).unwrap();
     assert!(ours.torn_tail_truncated);
     assert_eq!(ours.snap_zxid, older);

@@ -17,12 +17,7 @@ const MAX_COMPRESSED_BLOCK: usize = 64 * 1024 * 1024;
 
 fn header() -> [u8; HEADER_LEN] {
     let mut h = [0u8; HEADER_LEN];
-    for (d, s) in h.iter_mut().zip(
-        MAGIC
-            .iter()
-            .chain(1i32.to_be_bytes().iter())
-            .chain(1i32.to_be_bytes().iter()),
-    ) {
+    for (d, s) in h.iter_mut().zip(MAGIC.iter().chain(1i32.to_be_bytes().iter()).chain(1i32.to_be_bytes().iter())) {
         *d = *s;
     }
     h
@@ -38,12 +33,7 @@ pub struct SnappyWriter<W: Write> {
 
 impl<W: Write> SnappyWriter<W> {
     pub fn new(inner: W) -> Self {
-        SnappyWriter {
-            inner,
-            buf: Vec::with_capacity(BLOCK_SIZE),
-            enc: snap::raw::Encoder::new(),
-            wrote_header: false,
-        }
+        SnappyWriter { inner, buf: Vec::with_capacity(BLOCK_SIZE), enc: snap::raw::Encoder::new(), wrote_header: false }
     }
 
     fn dump(&mut self) -> io::Result<()> {
@@ -100,18 +90,9 @@ impl<R: Read> SnappyReader<R> {
         let mut h = [0u8; HEADER_LEN];
         inner.read_exact(&mut h)?;
         if h.get(..8) != Some(&MAGIC[..]) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "not a snappy-java stream (bad magic)",
-            ));
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "not a snappy-java stream (bad magic)"));
         }
-        Ok(SnappyReader {
-            inner,
-            block: Vec::new(),
-            pos: 0,
-            dec: snap::raw::Decoder::new(),
-            eof: false,
-        })
+        Ok(SnappyReader { inner, block: Vec::new(), pos: 0, dec: snap::raw::Decoder::new(), eof: false })
     }
 
     fn fill(&mut self) -> io::Result<()> {
@@ -127,12 +108,7 @@ impl<R: Read> SnappyReader<R> {
                         self.eof = true;
                         return Ok(());
                     }
-                    0 => {
-                        return Err(io::Error::new(
-                            io::ErrorKind::UnexpectedEof,
-                            "truncated snappy block length",
-                        ))
-                    }
+                    0 => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "truncated snappy block length")),
                     k => got += k,
                 }
             }
@@ -144,33 +120,21 @@ impl<R: Read> SnappyReader<R> {
             }
             let len = i32::from_be_bytes(lenb);
             if len < 0 || len as usize > MAX_COMPRESSED_BLOCK {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("bad snappy block length {len}"),
-                ));
+                return Err(io::Error::new(io::ErrorKind::InvalidData, format!("bad snappy block length {len}")));
             }
             let mut comp = Vec::new();
             (&mut self.inner).take(len as u64).read_to_end(&mut comp)?;
             if comp.len() != len as usize {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "truncated snappy block",
-                ));
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "truncated snappy block"));
             }
             // The block header states its decompressed size; refuse absurd ones before
             // snap allocates them.
-            let raw_len = snap::raw::decompress_len(&comp)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            let raw_len =
+                snap::raw::decompress_len(&comp).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
             if raw_len > MAX_COMPRESSED_BLOCK {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("snappy block of {raw_len} bytes"),
-                ));
+                return Err(io::Error::new(io::ErrorKind::InvalidData, format!("snappy block of {raw_len} bytes")));
             }
-            self.block = self
-                .dec
-                .decompress_vec(&comp)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            self.block = self.dec.decompress_vec(&comp).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
             self.pos = 0;
             if !self.block.is_empty() {
                 return Ok(());
@@ -204,19 +168,14 @@ mod tests {
 
     #[test]
     fn round_trip_across_blocks() {
-        let data: Vec<u8> = (0..100_000u32)
-            .map(|i| (i % 251) as u8 ^ (i / 7) as u8)
-            .collect();
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8 ^ (i / 7) as u8).collect();
         let mut w = SnappyWriter::new(Vec::new());
         w.write_all(&data).unwrap();
         let out = w.finish().unwrap();
         assert_eq!(&out[..8], &MAGIC);
         assert_eq!(&out[8..16], &[0, 0, 0, 1, 0, 0, 0, 1]);
         let mut back = Vec::new();
-        SnappyReader::new(&out[..])
-            .unwrap()
-            .read_to_end(&mut back)
-            .unwrap();
+        SnappyReader::new(&out[..]).unwrap().read_to_end(&mut back).unwrap();
         assert_eq!(back, data);
     }
 
@@ -229,10 +188,7 @@ mod tests {
             all.extend(w.finish().unwrap());
         }
         let mut back = String::new();
-        SnappyReader::new(&all[..])
-            .unwrap()
-            .read_to_string(&mut back)
-            .unwrap();
+        SnappyReader::new(&all[..]).unwrap().read_to_string(&mut back).unwrap();
         assert_eq!(back, "hello world");
     }
 
@@ -242,10 +198,7 @@ mod tests {
         w.write_all(&[7u8; 5000]).unwrap();
         let out = w.finish().unwrap();
         let mut sink = Vec::new();
-        assert!(SnappyReader::new(&out[..out.len() - 3])
-            .unwrap()
-            .read_to_end(&mut sink)
-            .is_err());
+        assert!(SnappyReader::new(&out[..out.len() - 3]).unwrap().read_to_end(&mut sink).is_err());
         assert!(SnappyReader::new(&b"not snappy at all"[..]).is_err());
     }
 }

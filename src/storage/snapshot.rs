@@ -73,9 +73,7 @@ impl Compression {
     pub fn from_file_name(name: &str) -> Compression {
         match name.rsplit('.').next() {
             Some(s) if name.contains('.') && s.eq_ignore_ascii_case("gz") => Compression::Gzip,
-            Some(s) if name.contains('.') && s.eq_ignore_ascii_case("snappy") => {
-                Compression::Snappy
-            }
+            Some(s) if name.contains('.') && s.eq_ignore_ascii_case("snappy") => Compression::Snappy,
             _ => Compression::None,
         }
     }
@@ -104,6 +102,8 @@ pub fn snapshot_name(zxid: i64, c: Compression) -> String {
 struct Checked<W: Write> {
     inner: W,
     sum: adler32::RollingAdler32,
+    /// Reused encode buffer, so a big tree costs one small write per node, not allocations.
+    scratch: Vec<u8>,
 }
 
 impl<W: Write> Write for Checked<W> {
@@ -117,10 +117,13 @@ impl<W: Write> Write for Checked<W> {
     }
 }
 
-fn put<W: Write, T: Jute>(w: &mut W, v: &T) -> std::io::Result<()> {
-    let mut b = Vec::with_capacity(16);
+fn put<W: Write, T: Jute>(w: &mut Checked<W>, v: &T) -> std::io::Result<()> {
+    let mut b = std::mem::take(&mut w.scratch);
+    b.clear();
     v.encode(&mut b);
-    w.write_all(&b)
+    let r = w.write_all(&b);
+    w.scratch = b;
+    r
 }
 
 fn seal<W: Write>(w: &mut Checked<W>) -> std::io::Result<()> {
@@ -131,10 +134,7 @@ fn seal<W: Write>(w: &mut Checked<W>) -> std::io::Result<()> {
 
 /// Serialises the uncompressed snapshot stream into `w` (Java `FileSnap.serialize`).
 pub fn encode_image<W: Write>(img: &SnapshotImage, w: W) -> std::io::Result<W> {
-    let mut w = Checked {
-        inner: w,
-        sum: adler32::RollingAdler32::new(),
-    };
+    let mut w = Checked { inner: w, sum: adler32::RollingAdler32::new(), scratch: Vec::with_capacity(256) };
     put(&mut w, &(SNAP_MAGIC as i32))?;
     put(&mut w, &SNAP_VERSION)?;
     put(&mut w, &SNAP_DBID)?;
@@ -149,10 +149,15 @@ pub fn encode_image<W: Write>(img: &SnapshotImage, w: W) -> std::io::Result<W> {
         put(&mut w, list)?;
     }
     for n in &img.nodes {
-        put(&mut w, &n.path)?;
-        put(&mut w, &n.data)?;
-        put(&mut w, &n.acl)?;
-        put(&mut w, &n.stat)?;
+        let mut b = std::mem::take(&mut w.scratch);
+        b.clear();
+        n.path.encode(&mut b);
+        n.data.encode(&mut b);
+        n.acl.encode(&mut b);
+        n.stat.encode(&mut b);
+        let r = w.write_all(&b);
+        w.scratch = b;
+        r?;
     }
     put(&mut w, &"/".to_string())?;
     seal(&mut w)?;
@@ -185,11 +190,9 @@ pub fn write_snapshot(path: &Path, img: &SnapshotImage, compression: Compression
     let result = (|| -> std::io::Result<File> {
         let buffered = match compression {
             Compression::None => encode_image(img, buffered)?,
-            Compression::Gzip => encode_image(
-                img,
-                flate2::write::GzEncoder::new(buffered, flate2::Compression::default()),
-            )?
-            .finish()?,
+            Compression::Gzip => {
+                encode_image(img, flate2::write::GzEncoder::new(buffered, flate2::Compression::default()))?.finish()?
+            }
             Compression::Snappy => encode_image(img, SnappyWriter::new(buffered))?.finish()?,
         };
         let file = buffered.into_inner().map_err(|e| e.into_error())?;
@@ -202,11 +205,7 @@ pub fn write_snapshot(path: &Path, img: &SnapshotImage, compression: Compression
     }
     std::fs::rename(&tmp, path).map_err(|e| StorageError::io(path, e))?;
     if let Some(dir) = path.parent() {
-        super::sync_dir(if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        })?;
+        super::sync_dir(if dir.as_os_str().is_empty() { Path::new(".") } else { dir })?;
     }
     Ok(())
 }
@@ -234,15 +233,9 @@ impl<R: BufRead> SnapReader<'_, R> {
         (&mut self.inner)
             .take(n as u64)
             .read_to_end(&mut v)
-            .map_err(|e| {
-                StorageError::corrupt(self.path, self.pos, format!("reading {what}: {e}"))
-            })?;
+            .map_err(|e| StorageError::corrupt(self.path, self.pos, format!("reading {what}: {e}")))?;
         if v.len() != n {
-            return Err(StorageError::corrupt(
-                self.path,
-                self.pos + v.len() as u64,
-                format!("truncated in {what}"),
-            ));
+            return Err(StorageError::corrupt(self.path, self.pos + v.len() as u64, format!("truncated in {what}")));
         }
         self.sum.update_buffer(&v);
         self.pos += n as u64;
@@ -250,8 +243,7 @@ impl<R: BufRead> SnapReader<'_, R> {
     }
     fn fixed<const N: usize>(&mut self, what: &str) -> Result<[u8; N]> {
         let v = self.bytes(N, what)?;
-        <[u8; N]>::try_from(v.as_slice())
-            .map_err(|_| StorageError::corrupt(self.path, self.pos, what.to_string()))
+        <[u8; N]>::try_from(v.as_slice()).map_err(|_| StorageError::corrupt(self.path, self.pos, what.to_string()))
     }
     fn i32(&mut self, what: &str) -> Result<i32> {
         Ok(i32::from_be_bytes(self.fixed::<4>(what)?))
@@ -267,19 +259,12 @@ impl<R: BufRead> SnapReader<'_, R> {
             return Ok(None);
         }
         if len < 0 || len as usize > MAX_FIELD {
-            return Err(StorageError::corrupt(
-                self.path,
-                at,
-                format!("bad length {len} for {what}"),
-            ));
+            return Err(StorageError::corrupt(self.path, at, format!("bad length {len} for {what}")));
         }
         self.bytes(len as usize, what).map(Some)
     }
     fn string(&mut self, what: &str) -> Result<String> {
-        Ok(self
-            .buffer(what)?
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default())
+        Ok(self.buffer(what)?.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default())
     }
     fn count(&mut self, what: &str) -> Result<usize> {
         let at = self.pos;
@@ -288,8 +273,7 @@ impl<R: BufRead> SnapReader<'_, R> {
         if n == -1 {
             return Ok(0);
         }
-        usize::try_from(n)
-            .map_err(|_| StorageError::corrupt(self.path, at, format!("bad count {n} for {what}")))
+        usize::try_from(n).map_err(|_| StorageError::corrupt(self.path, at, format!("bad count {n} for {what}")))
     }
     fn acl_list(&mut self) -> Result<Vec<Acl>> {
         let n = self.count("acl vector")?;
@@ -298,10 +282,7 @@ impl<R: BufRead> SnapReader<'_, R> {
             let perms = self.i32("acl perms")?;
             let scheme = self.string("acl scheme")?;
             let id = self.string("acl id")?;
-            v.push(Acl {
-                perms,
-                id: Id { scheme, id },
-            });
+            v.push(Acl { perms, id: Id { scheme, id } });
         }
         Ok(v)
     }
@@ -312,10 +293,7 @@ impl<R: BufRead> SnapReader<'_, R> {
         let got = self.i64("seal")?;
         self.string("seal marker")?;
         if got != expect {
-            return Err(StorageError::ChecksumMismatch {
-                path: self.path.to_path_buf(),
-                offset: at,
-            });
+            return Err(StorageError::ChecksumMismatch { path: self.path.to_path_buf(), offset: at });
         }
         Ok(())
     }
@@ -323,30 +301,17 @@ impl<R: BufRead> SnapReader<'_, R> {
     fn at_eof(&mut self) -> Result<bool> {
         match self.inner.fill_buf() {
             Ok(b) => Ok(b.is_empty()),
-            Err(e) => Err(StorageError::corrupt(
-                self.path,
-                self.pos,
-                format!("reading: {e}"),
-            )),
+            Err(e) => Err(StorageError::corrupt(self.path, self.pos, format!("reading: {e}"))),
         }
     }
 }
 
 /// Decodes an uncompressed snapshot stream, verifying both seals. `path` is for messages.
 pub fn decode_image<R: BufRead>(input: R, path: &Path) -> Result<SnapshotImage> {
-    let mut r = SnapReader {
-        inner: input,
-        sum: adler32::RollingAdler32::new(),
-        pos: 0,
-        path,
-    };
+    let mut r = SnapReader { inner: input, sum: adler32::RollingAdler32::new(), pos: 0, path };
     let magic = r.i32("file header")? as u32;
     if magic != SNAP_MAGIC {
-        return Err(StorageError::BadMagic {
-            path: path.to_path_buf(),
-            kind: "snapshot",
-            magic,
-        });
+        return Err(StorageError::BadMagic { path: path.to_path_buf(), kind: "snapshot", magic });
     }
     let _version = r.i32("file header")?;
     let _dbid = r.i64("file header")?;
@@ -374,8 +339,8 @@ pub fn decode_image<R: BufRead>(input: R, path: &Path) -> Result<SnapshotImage> 
         let data = r.buffer("node data")?.map(Bytes::from);
         let acl = r.i64("node acl")?;
         let stat_b = r.bytes(STAT_PERSISTED_LEN, "node stat")?;
-        let stat = StatPersisted::from_slice(&stat_b)
-            .map_err(|e| StorageError::corrupt(path, at, format!("stat: {e}")))?;
+        let stat =
+            StatPersisted::from_slice(&stat_b).map_err(|e| StorageError::corrupt(path, at, format!("stat: {e}")))?;
         // DataTree.deserialize: every node but the root needs its parent already loaded.
         if let Some(slash) = path_s.rfind('/') {
             let parent = path_s.get(..slash).unwrap_or("");
@@ -388,12 +353,7 @@ pub fn decode_image<R: BufRead>(input: R, path: &Path) -> Result<SnapshotImage> 
             }
         }
         seen.insert(path_s.clone());
-        nodes.push(SnapNode {
-            path: path_s,
-            data,
-            acl,
-            stat,
-        });
+        nodes.push(SnapNode { path: path_s, data, acl, stat });
     }
     r.check_seal()?;
     let digest = if r.at_eof()? {
@@ -405,24 +365,14 @@ pub fn decode_image<R: BufRead>(input: R, path: &Path) -> Result<SnapshotImage> 
             let at = r.pos;
             let s = r.string("digest")?;
             u64::from_str_radix(&s, 16)
-                .map_err(|_| StorageError::corrupt(path, at, format!("bad legacy digest {s:?}")))?
-                as i64
+                .map_err(|_| StorageError::corrupt(path, at, format!("bad legacy digest {s:?}")))? as i64
         } else {
             r.i64("digest")?
         };
         r.check_seal()?;
-        Some(ZxidDigest {
-            zxid,
-            version,
-            digest,
-        })
+        Some(ZxidDigest { zxid, version, digest })
     };
-    Ok(SnapshotImage {
-        sessions,
-        acls,
-        nodes,
-        digest,
-    })
+    Ok(SnapshotImage { sessions, acls, nodes, digest })
 }
 
 /// Opens a snapshot file as its uncompressed stream, choosing the codec by suffix as Java does.
@@ -434,8 +384,7 @@ fn open_stream(path: &Path) -> Result<Box<dyn BufRead>> {
         Compression::None => Box::new(input),
         Compression::Gzip => Box::new(BufReader::new(flate2::bufread::GzDecoder::new(input))),
         Compression::Snappy => {
-            let r = SnappyReader::new(input)
-                .map_err(|e| StorageError::corrupt(path, 0, e.to_string()))?;
+            let r = SnappyReader::new(input).map_err(|e| StorageError::corrupt(path, 0, e.to_string()))?;
             Box::new(BufReader::new(r))
         }
     })
@@ -486,10 +435,7 @@ pub fn is_valid_snapshot(path: &Path) -> bool {
 pub fn find_valid_snapshots(dir: &Path) -> Result<Vec<(i64, PathBuf)>> {
     let mut all = list_by_zxid(dir, SNAPSHOT_PREFIX)?;
     all.reverse();
-    Ok(all
-        .into_iter()
-        .filter(|(_, p)| is_valid_snapshot(p))
-        .collect())
+    Ok(all.into_iter().filter(|(_, p)| is_valid_snapshot(p)).collect())
 }
 
 #[cfg(test)]

@@ -6,9 +6,7 @@ use crate::jute::records::{Acl, Id, StatPersisted};
 use std::path::PathBuf;
 
 fn data(sub: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/storage")
-        .join(sub)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/storage").join(sub)
 }
 
 fn java_snapshots() -> Vec<(i64, PathBuf)> {
@@ -31,29 +29,13 @@ fn every_java_snapshot_reencodes_byte_for_byte() {
 fn fresh_java_snapshot_zero_has_the_documented_shape() {
     let img = read_snapshot(&data("java-3.8.0/snapshot.0")).unwrap();
     assert!(img.sessions.is_empty());
-    let read_anyone = vec![Acl {
-        perms: 1,
-        id: Id {
-            scheme: "world".into(),
-            id: "anyone".into(),
-        },
-    }];
+    let read_anyone = vec![Acl { perms: 1, id: Id { scheme: "world".into(), id: "anyone".into() } }];
     assert_eq!(img.acls, vec![(1, read_anyone)]);
     let paths: Vec<&str> = img.nodes.iter().map(|n| n.path.as_str()).collect();
-    assert_eq!(
-        paths,
-        ["", "/zookeeper", "/zookeeper/config", "/zookeeper/quota"]
-    );
+    assert_eq!(paths, ["", "/zookeeper", "/zookeeper/config", "/zookeeper/quota"]);
     let config = &img.nodes[2];
     assert_eq!((config.acl, config.stat.aversion), (1, -1));
-    assert_eq!(
-        img.digest,
-        Some(ZxidDigest {
-            zxid: 0,
-            version: 2,
-            digest: 0
-        })
-    );
+    assert_eq!(img.digest, Some(ZxidDigest { zxid: 0, version: 2, digest: 0 }));
 }
 
 #[test]
@@ -62,17 +44,9 @@ fn later_java_snapshot_holds_sessions_acls_and_special_owners() {
     let img = read_snapshot(&newest).unwrap();
     // Sessions a and c were still open when the server was killed.
     assert_eq!(img.sessions.len(), 2, "{:?}", img.sessions);
-    let find = |p: &str| {
-        img.nodes
-            .iter()
-            .find(|n| n.path == p)
-            .unwrap_or_else(|| panic!("{p} missing"))
-    };
+    let find = |p: &str| img.nodes.iter().find(|n| n.path == p).unwrap_or_else(|| panic!("{p} missing"));
     assert_eq!(find("/cont").stat.ephemeral_owner, i64::MIN);
-    assert_eq!(
-        find("/ttl").stat.ephemeral_owner as u64,
-        0xFF00_0000_0000_0000 | 60000
-    );
+    assert_eq!(find("/ttl").stat.ephemeral_owner as u64, 0xFF00_0000_0000_0000 | 60000);
     let c = find("/c-eph").stat.ephemeral_owner;
     assert!(img.sessions.iter().any(|(id, _)| *id == c));
     // null vs empty data survive.
@@ -160,9 +134,7 @@ fn truncated_snapshots_are_errors_and_invalid() {
 fn wrong_magic_is_reported_as_such() {
     let p = data("java-3.8.0/log.1");
     match read_snapshot(&p) {
-        Err(StorageError::BadMagic {
-            kind: "snapshot", ..
-        }) => {}
+        Err(StorageError::BadMagic { kind: "snapshot", .. }) => {}
         other => panic!("{other:?}"),
     }
 }
@@ -172,25 +144,13 @@ fn orphan_node_is_rejected() {
     let stat = StatPersisted::default();
     let img = SnapshotImage {
         nodes: vec![
-            SnapNode {
-                path: "".into(),
-                data: None,
-                acl: -1,
-                stat: stat.clone(),
-            },
-            SnapNode {
-                path: "/a/b".into(),
-                data: None,
-                acl: -1,
-                stat,
-            },
+            SnapNode { path: "".into(), data: None, acl: -1, stat: stat.clone() },
+            SnapNode { path: "/a/b".into(), data: None, acl: -1, stat },
         ],
         ..Default::default()
     };
     let b = image_to_bytes(&img);
-    let err = decode_image(&b[..], Path::new("x"))
-        .unwrap_err()
-        .to_string();
+    let err = decode_image(&b[..], Path::new("x")).unwrap_err().to_string();
     assert!(err.contains("unable to find parent /a"), "{err}");
 }
 
@@ -210,10 +170,7 @@ fn image_without_digest_has_one_seal() {
     assert_eq!(&b[b.len() - 5..], &[0, 0, 0, 1, b'/']);
     assert_eq!(decode_image(&b[..], Path::new("x")).unwrap(), img);
     let seal = i64::from_be_bytes(b[b.len() - 13..b.len() - 5].try_into().unwrap());
-    assert_eq!(
-        seal,
-        i64::from(adler32::RollingAdler32::from_buffer(&b[..b.len() - 13]).hash())
-    );
+    assert_eq!(seal, i64::from(adler32::RollingAdler32::from_buffer(&b[..b.len() - 13]).hash()));
 }
 
 #[test]
@@ -226,34 +183,18 @@ fn find_valid_snapshots_is_newest_first_and_skips_torn() {
     std::fs::write(d.path().join("snapshot.70"), b"partial").unwrap();
     std::fs::write(d.path().join("snapshot.71.gz"), b"nope").unwrap();
     std::fs::write(d.path().join("other.80"), b"x").unwrap();
-    let found: Vec<i64> = find_valid_snapshots(d.path())
-        .unwrap()
-        .into_iter()
-        .map(|(z, _)| z)
-        .collect();
+    let found: Vec<i64> = find_valid_snapshots(d.path()).unwrap().into_iter().map(|(z, _)| z).collect();
     assert_eq!(found, vec![snaps[2].0, snaps[1].0, snaps[0].0]);
 }
 
 #[test]
 fn compression_by_suffix_like_java() {
-    assert_eq!(
-        Compression::from_file_name("snapshot.1a"),
-        Compression::None
-    );
-    assert_eq!(
-        Compression::from_file_name("snapshot.1a.gz"),
-        Compression::Gzip
-    );
-    assert_eq!(
-        Compression::from_file_name("snapshot.1a.SNAPPY"),
-        Compression::Snappy
-    );
+    assert_eq!(Compression::from_file_name("snapshot.1a"), Compression::None);
+    assert_eq!(Compression::from_file_name("snapshot.1a.gz"), Compression::Gzip);
+    assert_eq!(Compression::from_file_name("snapshot.1a.SNAPPY"), Compression::Snappy);
     assert_eq!(Compression::from_property("gz"), Compression::Gzip);
     assert_eq!(Compression::from_property(""), Compression::None);
-    assert_eq!(
-        snapshot_name(0x1a, Compression::Snappy),
-        "snapshot.1a.snappy"
-    );
+    assert_eq!(snapshot_name(0x1a, Compression::Snappy), "snapshot.1a.snappy");
 }
 
 /// Random damage to real files (plain, gz, snappy) must give errors or images, never panics.

@@ -40,12 +40,7 @@ pub struct TxnLogOptions {
 
 impl Default for TxnLogOptions {
     fn default() -> Self {
-        TxnLogOptions {
-            prealloc_size: 64 * 1024 * 1024,
-            force_sync: true,
-            size_limit: None,
-            dbid: 0,
-        }
+        TxnLogOptions { prealloc_size: 64 * 1024 * 1024, force_sync: true, size_limit: None, dbid: 0 }
     }
 }
 
@@ -113,24 +108,14 @@ impl TxnLogWriter {
     /// `dir` is the `version-2` directory; it is created if missing.
     pub fn new(dir: &Path, opts: TxnLogOptions) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| StorageError::io(dir, e))?;
-        Ok(TxnLogWriter {
-            dir: dir.to_path_buf(),
-            opts,
-            cur: None,
-            rolled: Vec::new(),
-            last_zxid: 0,
-        })
+        Ok(TxnLogWriter { dir: dir.to_path_buf(), opts, cur: None, rolled: Vec::new(), last_zxid: 0 })
     }
 
     /// Buffers one entry (the `TxnEntry::encode` bytes). Nothing is durable before `commit`.
     pub fn append(&mut self, entry: &[u8], zxid: i64) -> Result<()> {
         if entry.is_empty() {
             // Java: "Faulty serialization for header and txn"; an empty entry would read as EOF.
-            return Err(StorageError::corrupt(
-                &self.dir,
-                0,
-                "refusing to log an empty entry",
-            ));
+            return Err(StorageError::corrupt(&self.dir, 0, "refusing to log an empty entry"));
         }
         if zxid > self.last_zxid {
             self.last_zxid = zxid;
@@ -148,9 +133,7 @@ impl TxnLogWriter {
         let new_size = padded_size(position, log.padded, prealloc);
         if new_size != log.padded {
             // Preallocate by writing one zero byte at the new end, as FilePadding does.
-            log.file
-                .write_all_at(&[0], new_size - 1)
-                .map_err(|e| StorageError::io(&log.path, e))?;
+            log.file.write_all_at(&[0], new_size - 1).map_err(|e| StorageError::io(&log.path, e))?;
             log.padded = new_size;
         }
         encode_record(entry, &mut log.pending);
@@ -167,16 +150,9 @@ impl TxnLogWriter {
             .truncate(true)
             .open(&path)
             .map_err(|e| StorageError::io(&path, e))?;
-        file.write_all_at(&file_header(self.opts.dbid), 0)
-            .map_err(|e| StorageError::io(&path, e))?;
+        file.write_all_at(&file_header(self.opts.dbid), 0).map_err(|e| StorageError::io(&path, e))?;
         super::sync_dir(&self.dir)?;
-        Ok(OpenLog {
-            file,
-            path,
-            flushed: HEADER_LEN,
-            pending: Vec::new(),
-            padded: HEADER_LEN,
-        })
+        Ok(OpenLog { file, path, flushed: HEADER_LEN, pending: Vec::new(), padded: HEADER_LEN })
     }
 
     /// Writes the buffered entries and, unless forceSync is off, `fdatasync`s every file
@@ -193,9 +169,7 @@ impl TxnLogWriter {
                 f.sync_data().map_err(|e| StorageError::io(p, e))?;
             }
             if let Some(log) = &self.cur {
-                log.file
-                    .sync_data()
-                    .map_err(|e| StorageError::io(&log.path, e))?;
+                log.file.sync_data().map_err(|e| StorageError::io(&log.path, e))?;
             }
             took = Some(start.elapsed());
         }
@@ -227,9 +201,7 @@ impl TxnLogWriter {
 
     /// Bytes used in the current file (header and entries, without padding).
     pub fn current_len(&self) -> u64 {
-        self.cur
-            .as_ref()
-            .map_or(0, |l| l.flushed + l.pending.len() as u64)
+        self.cur.as_ref().map_or(0, |l| l.flushed + l.pending.len() as u64)
     }
 
     pub fn last_zxid(&self) -> i64 {
@@ -246,9 +218,7 @@ fn flush(log: &mut OpenLog) -> Result<()> {
     if log.pending.is_empty() {
         return Ok(());
     }
-    log.file
-        .write_all_at(&log.pending, log.flushed)
-        .map_err(|e| StorageError::io(&log.path, e))?;
+    log.file.write_all_at(&log.pending, log.flushed).map_err(|e| StorageError::io(&log.path, e))?;
     log.flushed += log.pending.len() as u64;
     log.padded = log.padded.max(log.flushed);
     log.pending.clear();
@@ -299,40 +269,17 @@ impl LogFileReader {
         let mut input = BufReader::with_capacity(64 * 1024, file);
         let mut hdr = [0u8; 16];
         let n = read_full(&mut input, &mut hdr).map_err(|e| StorageError::io(path, e))?;
-        let word = |i: usize| {
-            hdr.get(i..i + 4)
-                .and_then(|s| <[u8; 4]>::try_from(s).ok())
-                .unwrap_or([0; 4])
-        };
+        let word = |i: usize| hdr.get(i..i + 4).and_then(|s| <[u8; 4]>::try_from(s).ok()).unwrap_or([0; 4]);
         if n < 16 {
-            return Err(StorageError::corrupt(
-                path,
-                n as u64,
-                "file shorter than the 16-byte log header",
-            ));
+            return Err(StorageError::corrupt(path, n as u64, "file shorter than the 16-byte log header"));
         }
         let magic = u32::from_be_bytes(word(0));
         if magic != TXNLOG_MAGIC {
-            return Err(StorageError::BadMagic {
-                path: path.to_path_buf(),
-                kind: "txn log",
-                magic,
-            });
+            return Err(StorageError::BadMagic { path: path.to_path_buf(), kind: "txn log", magic });
         }
         let version = i32::from_be_bytes(word(4));
-        let dbid = i64::from_be_bytes(
-            hdr.get(8..16)
-                .and_then(|s| <[u8; 8]>::try_from(s).ok())
-                .unwrap_or([0; 8]),
-        );
-        Ok(LogFileReader {
-            path: path.to_path_buf(),
-            input,
-            pos: HEADER_LEN,
-            end: None,
-            dbid,
-            version,
-        })
+        let dbid = i64::from_be_bytes(hdr.get(8..16).and_then(|s| <[u8; 8]>::try_from(s).ok()).unwrap_or([0; 8]));
+        Ok(LogFileReader { path: path.to_path_buf(), input, pos: HEADER_LEN, end: None, dbid, version })
     }
 
     pub fn path(&self) -> &Path {
@@ -349,10 +296,7 @@ impl LogFileReader {
     pub fn next_entry(&mut self) -> Result<Option<RawEntry>> {
         match self.next_record()? {
             Some((e, true)) => Ok(Some(e)),
-            Some((e, false)) => Err(StorageError::ChecksumMismatch {
-                path: self.path.clone(),
-                offset: e.offset,
-            }),
+            Some((e, false)) => Err(StorageError::ChecksumMismatch { path: self.path.clone(), offset: e.offset }),
             None => Ok(None),
         }
     }
@@ -365,8 +309,7 @@ impl LogFileReader {
         }
         let start = self.pos;
         let mut head = [0u8; 12];
-        let n =
-            read_full(&mut self.input, &mut head).map_err(|e| StorageError::io(&self.path, e))?;
+        let n = read_full(&mut self.input, &mut head).map_err(|e| StorageError::io(&self.path, e))?;
         let head_bytes = head.get(..n).unwrap_or(&[]);
         if n < 12 {
             return Ok(self.finish(if head_bytes.iter().all(|b| *b == 0) {
@@ -380,56 +323,30 @@ impl LogFileReader {
         let len = i32::from_be_bytes(<[u8; 4]>::try_from(len_b).unwrap_or([0; 4]));
         if len == 0 {
             // Preallocated zeros. A non-zero crc with a zero length is a torn header.
-            return Ok(self.finish(if crc == 0 {
-                FileEnd::Clean
-            } else {
-                FileEnd::Torn(start)
-            }));
+            return Ok(self.finish(if crc == 0 { FileEnd::Clean } else { FileEnd::Torn(start) }));
         }
         if len == -1 {
             // readBuffer gives null, which readTxnBytes reports as EOF.
             return Ok(self.finish(FileEnd::Torn(start)));
         }
         if len < 0 || len as usize > MAX_ENTRY_LEN {
-            return Err(StorageError::corrupt(
-                &self.path,
-                start,
-                format!("unreasonable entry length {len}"),
-            ));
+            return Err(StorageError::corrupt(&self.path, start, format!("unreasonable entry length {len}")));
         }
         let len = len as usize;
         let mut bytes = vec![0u8; len + 1];
-        let got =
-            read_full(&mut self.input, &mut bytes).map_err(|e| StorageError::io(&self.path, e))?;
+        let got = read_full(&mut self.input, &mut bytes).map_err(|e| StorageError::io(&self.path, e))?;
         if got < len + 1 || bytes.pop() != Some(EOR) {
-            tracing::warn!(
-                "{}: last transaction was partial (offset {start})",
-                self.path.display()
-            );
+            tracing::warn!("{}: last transaction was partial (offset {start})", self.path.display());
             return Ok(self.finish(FileEnd::Torn(start)));
         }
         let crc_ok = entry_crc(&bytes) == crc;
         let zxid = match bytes.get(12..20).and_then(|s| <[u8; 8]>::try_from(s).ok()) {
             Some(z) => i64::from_be_bytes(z),
             None if !crc_ok => -1,
-            None => {
-                return Err(StorageError::corrupt(
-                    &self.path,
-                    start,
-                    "entry shorter than a TxnHeader",
-                ))
-            }
+            None => return Err(StorageError::corrupt(&self.path, start, "entry shorter than a TxnHeader")),
         };
         self.pos = start + 12 + len as u64 + 1;
-        Ok(Some((
-            RawEntry {
-                zxid,
-                bytes,
-                offset: start,
-                end: self.pos,
-            },
-            crc_ok,
-        )))
+        Ok(Some((RawEntry { zxid, bytes, offset: start, end: self.pos }, crc_ok)))
     }
 
     fn finish(&mut self, end: FileEnd) -> Option<(RawEntry, bool)> {
@@ -490,13 +407,7 @@ pub struct TxnLogIterator {
 impl TxnLogIterator {
     pub fn open(dir: &Path, from: i64) -> Result<Self> {
         let files = log_files_from(dir, from)?;
-        Ok(TxnLogIterator {
-            pending: files.into_iter(),
-            cur: None,
-            cur_good: 0,
-            from,
-            files: Vec::new(),
-        })
+        Ok(TxnLogIterator { pending: files.into_iter(), cur: None, cur_good: 0, from, files: Vec::new() })
     }
 
     /// The file the last returned entry came from.
@@ -511,14 +422,9 @@ impl TxnLogIterator {
                     return Ok(None);
                 };
                 // Java deletes an empty *last* log file (crash before the header was written).
-                let empty = std::fs::metadata(&path)
-                    .map(|m| m.len() == 0)
-                    .unwrap_or(false);
+                let empty = std::fs::metadata(&path).map(|m| m.len() == 0).unwrap_or(false);
                 if empty && self.pending.len() == 0 {
-                    tracing::warn!(
-                        "Delete empty tail log file to recover from corruption file: {}",
-                        path.display()
-                    );
+                    tracing::warn!("Delete empty tail log file to recover from corruption file: {}", path.display());
                     std::fs::remove_file(&path).map_err(|e| StorageError::io(&path, e))?;
                     return Ok(None);
                 }
@@ -537,11 +443,7 @@ impl TxnLogIterator {
                 }
                 None => {
                     let end = reader.end().unwrap_or(FileEnd::Clean);
-                    self.files.push(FileSummary {
-                        path: reader.path().to_path_buf(),
-                        end,
-                        good_len: self.cur_good,
-                    });
+                    self.files.push(FileSummary { path: reader.path().to_path_buf(), end, good_len: self.cur_good });
                     self.cur = None;
                 }
             }
@@ -599,10 +501,7 @@ pub fn truncate(dir: &Path, zxid: i64) -> Result<()> {
         }
     }
     let (path, len) = cut.unwrap_or((first.clone(), HEADER_LEN));
-    let f = OpenOptions::new()
-        .write(true)
-        .open(&path)
-        .map_err(|e| StorageError::io(&path, e))?;
+    let f = OpenOptions::new().write(true).open(&path).map_err(|e| StorageError::io(&path, e))?;
     f.set_len(len).map_err(|e| StorageError::io(&path, e))?;
     f.sync_all().map_err(|e| StorageError::io(&path, e))?;
     for (_, later) in files.iter().skip(idx_of_cut + 1) {

@@ -29,10 +29,7 @@ fn every_java_log_reencodes_byte_for_byte() {
         assert_eq!(&bytes[..16], &file_header(0), "{}", p.display());
         let (entries, end) = read_file(&p).unwrap();
         assert_eq!(end, FileEnd::Clean);
-        assert_eq!(
-            entries[0].zxid, start,
-            "a log is named after its first zxid"
-        );
+        assert_eq!(entries[0].zxid, start, "a log is named after its first zxid");
         let mut again = file_header(0).to_vec();
         for e in &entries {
             let txn = e.decode(&p).unwrap();
@@ -105,11 +102,7 @@ fn a_cut_anywhere_in_the_last_entry_stops_cleanly() {
             if cut == last.offset {
                 assert_eq!(end, FileEnd::Clean);
             } else if cut > last.offset + 4 {
-                assert_eq!(
-                    end,
-                    FileEnd::Torn(last.offset),
-                    "cut {cut} zero_fill {zero_fill}"
-                );
+                assert_eq!(end, FileEnd::Torn(last.offset), "cut {cut} zero_fill {zero_fill}");
             } else {
                 // The crc's high 4 bytes are always zero (Adler32 in a long): a cut there
                 // leaves nothing to tell from padding.
@@ -138,9 +131,7 @@ fn a_bad_crc_is_an_error_with_file_and_offset() {
     }
     // The lenient reader reports it and goes on.
     let mut r = LogFileReader::open(&f).unwrap();
-    let oks: Vec<bool> = std::iter::from_fn(|| r.next_record().unwrap())
-        .map(|(_, ok)| ok)
-        .collect();
+    let oks: Vec<bool> = std::iter::from_fn(|| r.next_record().unwrap()).map(|(_, ok)| ok).collect();
     assert_eq!(oks.iter().filter(|ok| !**ok).count(), 1);
     assert_eq!(oks.len(), entries.len());
 }
@@ -150,19 +141,13 @@ fn garbage_and_wrong_magic() {
     let d = tempfile::tempdir().unwrap();
     let f = d.path().join("log.1");
     std::fs::write(&f, b"ZKSN\0\0\0\x02xxxxxxxxxxxx").unwrap();
-    assert!(matches!(
-        LogFileReader::open(&f),
-        Err(StorageError::BadMagic { .. })
-    ));
+    assert!(matches!(LogFileReader::open(&f), Err(StorageError::BadMagic { .. })));
     std::fs::write(&f, b"ZKLG").unwrap();
     assert!(LogFileReader::open(&f).is_err());
     let mut b = file_header(0).to_vec();
     b.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 0xff, 0xff, 0xff]);
     std::fs::write(&f, &b).unwrap();
-    assert!(matches!(
-        read_file(&f),
-        Err(StorageError::Corrupt { offset: 16, .. })
-    ));
+    assert!(matches!(read_file(&f), Err(StorageError::Corrupt { offset: 16, .. })));
 }
 
 #[test]
@@ -177,19 +162,13 @@ fn padding_matches_file_padding() {
 }
 
 fn java_entries() -> Vec<RawEntry> {
-    java_logs()
-        .iter()
-        .flat_map(|(_, p)| read_file(p).unwrap().0)
-        .collect()
+    java_logs().iter().flat_map(|(_, p)| read_file(p).unwrap().0).collect()
 }
 
 #[test]
 fn writer_reproduces_java_files_and_preallocates() {
     let d = tempfile::tempdir().unwrap();
-    let opts = TxnLogOptions {
-        prealloc_size: 8192,
-        ..Default::default()
-    };
+    let opts = TxnLogOptions { prealloc_size: 8192, ..Default::default() };
     let mut w = TxnLogWriter::new(d.path(), opts).unwrap();
     // Same roll points as Java: a new file wherever Java started one.
     let logs = java_logs();
@@ -208,24 +187,14 @@ fn writer_reproduces_java_files_and_preallocates() {
         let real = java.len() - 12;
         assert_eq!(&ours[..real], &java[..real]);
         assert!(ours[real..].iter().all(|b| *b == 0));
-        assert_eq!(
-            ours.len() as u64,
-            padded_size(16, 16, 8192).max(real as u64),
-            "{}",
-            p.display()
-        );
+        assert_eq!(ours.len() as u64, padded_size(16, 16, 8192).max(real as u64), "{}", p.display());
     }
 }
 
 #[test]
 fn size_limit_rolls_at_commit() {
     let d = tempfile::tempdir().unwrap();
-    let opts = TxnLogOptions {
-        prealloc_size: 0,
-        size_limit: Some(600),
-        force_sync: false,
-        dbid: 0,
-    };
+    let opts = TxnLogOptions { prealloc_size: 0, size_limit: Some(600), force_sync: false, dbid: 0 };
     let mut w = TxnLogWriter::new(d.path(), opts).unwrap();
     for e in java_entries().iter().take(30) {
         w.append(&e.bytes, e.zxid).unwrap();
@@ -255,10 +224,7 @@ fn iterator_starts_at_the_right_file() {
     assert_eq!(first.zxid, third + 2);
     assert_eq!(log_files_from(&java_dir(), third + 2).unwrap()[0].0, third);
     assert_eq!(log_files_from(&java_dir(), 0).unwrap().len(), logs.len());
-    assert_eq!(
-        last_logged_zxid(&java_dir()).unwrap(),
-        java_entries().last().unwrap().zxid
-    );
+    assert_eq!(last_logged_zxid(&java_dir()).unwrap(), java_entries().last().unwrap().zxid);
 }
 
 #[test]
@@ -299,12 +265,7 @@ fn random_damage_never_panics_or_passes_bad_bytes() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(0xfeed);
     let (_, p) = java_logs().remove(3);
     let orig = std::fs::read(&p).unwrap();
-    let good: Vec<Vec<u8>> = read_file(&p)
-        .unwrap()
-        .0
-        .into_iter()
-        .map(|e| e.bytes)
-        .collect();
+    let good: Vec<Vec<u8>> = read_file(&p).unwrap().0.into_iter().map(|e| e.bytes).collect();
     let d = tempfile::tempdir().unwrap();
     let f = d.path().join("log.1");
     for _ in 0..500 {
@@ -314,10 +275,7 @@ fn random_damage_never_panics_or_passes_bad_bytes() {
         std::fs::write(&f, &b).unwrap();
         if let Ok((entries, _)) = read_file(&f) {
             for e in entries {
-                assert!(
-                    good.contains(&e.bytes),
-                    "a damaged entry passed at byte {i}"
-                );
+                assert!(good.contains(&e.bytes), "a damaged entry passed at byte {i}");
             }
         }
     }
