@@ -484,7 +484,7 @@ mod tests {
         assert_eq!(java_date(1_795_603_152_000), "Wed Nov 25 10:39:12 UTC 2026");
         assert_eq!(java_date(951_782_400_000), "Tue Feb 29 00:00:00 UTC 2000");
         assert_eq!(java_short_date(1_795_603_505_514), "11/25/26, 10:45:05 AM UTC");
-        assert_eq!(java_short_date(951_782_400_000 + 13 * 3600_000), "2/29/00, 1:00:00 PM UTC");
+        assert_eq!(java_short_date(951_782_400_000 + 13 * 3_600_000), "2/29/00, 1:00:00 PM UTC");
         assert_eq!(java_short_date(0), "1/1/70, 12:00:00 AM UTC");
     }
 
