@@ -169,8 +169,9 @@ class Side:
     def __init__(self, name, port):
         self.name = name
         self.port = port
-        self.slots = [None] * SLOTS  # Conn or None
-        self.slot_index = [None] * SLOTS  # session index of the slot's session
+        # Slots 0..SLOTS-1 are driven by the generator; the extra last slot is the final walker.
+        self.slots = [None] * (SLOTS + 1)  # Conn or None
+        self.slot_index = [None] * (SLOTS + 1)  # session index of the slot's session
         self.sid2idx = {}
         self.next_index = 0
 
@@ -418,7 +419,7 @@ def drain(side):
     """sync("/") on every open connection; collect what arrived before each sync reply."""
     out = {}
     body = z.W().ustring("/").bytes()
-    for slot in range(SLOTS):
+    for slot in range(SLOTS + 1):
         conn = side.slots[slot]
         if conn is None or conn.closed:
             continue
@@ -544,7 +545,7 @@ class Gen:
 
     def step(self, side_a):
         r = self.rng
-        for slot, conn in enumerate(side_a.slots):
+        for slot, conn in enumerate(side_a.slots[:SLOTS]):
             if conn is not None and conn.closed:
                 # Reattach a session whose connection the server closed, before it can expire
                 # at a wall-clock dependent point.
@@ -735,14 +736,14 @@ def compare(report, seed, idx, step, ra, rb, history, names):
     sys.stdout.flush()
 
 
-def walk_steps(gen_a_results, path):
+def walk_steps(path):
     """Read-only steps for the final full-tree comparison of one path."""
     body_w = z.W().ustring(path).bool(False).bytes()
     return [
-        {"kind": "req", "slot": 0, "op": z.GET_DATA, "body": body_w, "desc": "final getData %r" % path},
-        {"kind": "req", "slot": 0, "op": z.GET_ACL, "body": z.W().ustring(path).bytes(),
+        {"kind": "req", "slot": SLOTS, "op": z.GET_DATA, "body": body_w, "desc": "final getData %r" % path},
+        {"kind": "req", "slot": SLOTS, "op": z.GET_ACL, "body": z.W().ustring(path).bytes(),
          "desc": "final getACL %r" % path},
-        {"kind": "req", "slot": 0, "op": z.GET_CHILDREN2, "body": body_w, "desc": "final getChildren2 %r" % path},
+        {"kind": "req", "slot": SLOTS, "op": z.GET_CHILDREN2, "body": body_w, "desc": "final getChildren2 %r" % path},
     ]
 
 
@@ -779,13 +780,23 @@ def run_seed(args, seed, seed_no, report, workdir):
             compare(report, seed, idx, step, ra, rb, history, names)
             history.append("op#%d slot=%s %s" % (idx, step.get("slot"), step["desc"]))
             idx += 1
-        # Final state: walk the whole tree as side A lists it, from slot 0.
+        # Final state: walk the whole tree as side A lists it, from a new super-user session.
+        step = {"kind": "open", "slot": SLOTS, "desc": "open the walker session"}
+        ra = {"connect": open_slot(sides[0], SLOTS, 30000)}
+        rb = {"connect": open_slot(sides[1], SLOTS, 30000)}
+        compare(report, seed, idx, step, ra, rb, history, names)
+        idx += 1
+        step = {"kind": "req", "slot": SLOTS, "op": z.AUTH, "desc": "walker: addauth super",
+                "body": z.W().int(0).ustring("digest").buffer(("super:" + SUPER_PASSWORD).encode()).bytes()}
+        ra, rb = run_step(sides[0], step), run_step(sides[1], step)
+        compare(report, seed, idx, step, ra, rb, history, names)
+        idx += 1
         queue = ["/"]
         seen = 0
         while queue and seen < 2000:
             path = queue.pop(0)
             seen += 1
-            for step in walk_steps(None, path):
+            for step in walk_steps(path):
                 ra = run_step(sides[0], step)
                 rb = run_step(sides[1], step)
                 compare(report, seed, idx, step, ra, rb, history, names)
