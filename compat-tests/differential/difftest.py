@@ -67,6 +67,19 @@ SPECIAL_READ_PATHS = ["/", "/zookeeper", "/zookeeper/config", "/zookeeper/quota"
 INVALID_PATHS = ["", "a", "/a/", "/a//x", "/a/.", "/a/x/..", "/a/\u0000z", "/b/./x", "//"]
 
 SLOTS = 4
+REPLY_TIMEOUT = 5.0  # seconds; a side that does not answer in time counts as a mismatch
+
+# Relative frequencies of the generator's choices; `--weight NAME=W` overrides one (for example
+# to step past a known divergence and find the next one; the default run uses all of them).
+WEIGHTS = {
+    "create": 22, "delete": 8, "setData": 8, "exists": 8, "getData": 9, "getChildren": 6,
+    "getChildren2": 4, "getACL": 3, "setACL": 4, "getAllChildrenNumber": 2, "getEphemerals": 2,
+    "multi": 7, "multiRead": 2, "addWatch": 4, "removeWatch": 2, "auth": 1.5, "whoAmI": 1,
+    "sync": 1, "close": 1, "reconnect": 1, "badconnect": 0.3, "ping": 0.5,
+    "create.plain": 10, "create.create2": 6, "create.container": 2, "create.ttl": 2, "create.odd": 1,
+}
+STEP_KINDS = [k for k in WEIGHTS if "." not in k]
+CREATE_KINDS = [k.split(".", 1)[1] for k in WEIGHTS if k.startswith("create.")]
 
 
 # ---------------------------------------------------------------- servers
@@ -323,7 +336,7 @@ def norm_connect(side, resp, new_session):
 
 
 def open_slot(side, slot, timeout_ms):
-    conn = z.Conn(side.port)
+    conn = z.Conn(side.port, timeout=REPLY_TIMEOUT)
     last_err = None
     for _ in range(100):
         try:
@@ -376,7 +389,7 @@ def run_step(side, step):
             # The old socket may already be gone (a connect attempt for the same session id
             # makes Java close the live connection even when its password is wrong).
             old.close_socket()
-            conn = z.Conn(side.port)
+            conn = z.Conn(side.port, timeout=REPLY_TIMEOUT)
             try:
                 resp = conn.connect(session_id=old.session_id, passwd=old.passwd,
                                     last_zxid=old.last_zxid, timeout_ms=step["timeout_ms"])
@@ -397,7 +410,7 @@ def run_step(side, step):
         else:
             sid = sid + 0x1000
             passwd = z.java_session_password(sid)
-        conn = z.Conn(side.port)
+        conn = z.Conn(side.port, timeout=REPLY_TIMEOUT)
         try:
             resp = conn.connect(session_id=sid, passwd=passwd, last_zxid=0, timeout_ms=30000)
             rec["connect"] = norm_connect(side, resp, False)
@@ -438,8 +451,9 @@ def drain(side):
 class Gen:
     """Random operations. Knows only the seed and what side A answered."""
 
-    def __init__(self, rng):
+    def __init__(self, rng, weights):
         self.rng = rng
+        self.weights = weights
         self.seq_paths = []
 
     def pick(self, weighted):
@@ -495,7 +509,7 @@ class Gen:
         path = self.write_path()
         data = self.data()
         aname, acl = self.acl()
-        kind = self.pick([("plain", 10), ("create2", 6), ("container", 2), ("ttl", 2), ("odd", 1)])
+        kind = self.pick([(k, self.weights["create." + k]) for k in CREATE_KINDS])
         if kind in ("plain", "create2"):
             flags = self.pick([(0, 4), (1, 3), (2, 2), (3, 2)])
             op = z.CREATE if kind == "plain" else z.CREATE2
@@ -551,13 +565,7 @@ class Gen:
                 # at a wall-clock dependent point.
                 return self.reconnect_step(slot)
         slot = r.randrange(SLOTS)
-        kind = self.pick([
-            ("create", 22), ("delete", 8), ("setData", 8), ("exists", 8), ("getData", 9),
-            ("getChildren", 6), ("getChildren2", 4), ("getACL", 3), ("setACL", 4),
-            ("getAllChildrenNumber", 2), ("getEphemerals", 2), ("multi", 7), ("multiRead", 2),
-            ("addWatch", 4), ("removeWatch", 2), ("auth", 1.5), ("whoAmI", 1), ("sync", 1),
-            ("close", 1), ("reconnect", 1), ("badconnect", 0.3), ("ping", 0.5),
-        ])
+        kind = self.pick([(k, self.weights[k]) for k in STEP_KINDS])
         st = {"kind": "req", "slot": slot}
         if kind == "create":
             st["op"], st["body"], st["desc"] = self.create_req()
@@ -759,7 +767,7 @@ def run_seed(args, seed, seed_no, report, workdir):
             s.wait_listening()
         sides = [Side("A", base), Side("B", base + 1)]
         rng = random.Random(seed)
-        gen = Gen(rng)
+        gen = Gen(rng, args.weights)
         history = []
         idx = 0
         # Open the sessions one at a time, both sides in the same order.
@@ -773,6 +781,10 @@ def run_seed(args, seed, seed_no, report, workdir):
             idx += 1
         before = report.mismatches
         for _ in range(args.ops):
+            if report.mismatches - before >= args.stop_after:
+                print("seed %d: stopping after %d mismatches (later ones are mostly knock-on effects)"
+                      % (seed, args.stop_after))
+                break
             step = gen.step(sides[0])
             ra = run_step(sides[0], step)
             rb = run_step(sides[1], step)
@@ -834,7 +846,17 @@ def main():
     ap.add_argument("--max-print", type=int, default=12, help="mismatches printed in full")
     ap.add_argument("--keep", action="store_true", help="keep the servers' dirs and logs")
     ap.add_argument("--transcript", metavar="FILE", help="write every step and both answers as JSON lines")
+    ap.add_argument("--stop-after", type=int, default=40, metavar="N",
+                    help="end a seed's random phase after N mismatches (the final walk still runs)")
+    ap.add_argument("--weight", action="append", default=[], metavar="NAME=W",
+                    help="override a generator weight; names: %s" % ", ".join(WEIGHTS))
     args = ap.parse_args()
+    args.weights = dict(WEIGHTS)
+    for item in args.weight:
+        name, _, value = item.partition("=")
+        if name not in WEIGHTS:
+            ap.error("unknown weight %r" % name)
+        args.weights[name] = float(value)
 
     workdir = tempfile.mkdtemp(prefix="ruzk-diff-")
     report = Report(args.max_print)
