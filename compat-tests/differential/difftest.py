@@ -335,12 +335,12 @@ def norm_connect(side, resp, new_session):
     return out
 
 
-def open_slot(side, slot, timeout_ms):
+def open_slot(side, slot, timeout_ms, readonly_byte=True):
     conn = z.Conn(side.port, timeout=REPLY_TIMEOUT)
     last_err = None
     for _ in range(100):
         try:
-            resp = conn.connect(timeout_ms=timeout_ms)
+            resp = conn.connect(timeout_ms=timeout_ms, readonly_byte=readonly_byte)
             break
         except (z.ConnectionGone, OSError) as e:
             # A server that listens but is not serving yet closes the socket without a reply.
@@ -380,7 +380,7 @@ def run_step(side, step):
             except z.ProtocolError as e:
                 rec["afterClose"] = str(e)
             conn.close_socket()
-        rec["reopen"] = open_slot(side, slot, step["timeout_ms"])
+        rec["reopen"] = open_slot(side, slot, step["timeout_ms"], step["ro_byte"])
     elif kind == "reconnect":
         old = side.slots[slot]
         if old is None:
@@ -392,7 +392,8 @@ def run_step(side, step):
             conn = z.Conn(side.port, timeout=REPLY_TIMEOUT)
             try:
                 resp = conn.connect(session_id=old.session_id, passwd=old.passwd,
-                                    last_zxid=old.last_zxid, timeout_ms=step["timeout_ms"])
+                                    last_zxid=old.last_zxid, timeout_ms=step["timeout_ms"],
+                                    readonly_byte=step["ro_byte"])
                 conn.xid = old.xid
                 side.slots[slot] = conn
                 rec["connect"] = norm_connect(side, resp, False)
@@ -633,8 +634,9 @@ class Gen:
         elif kind == "ping":
             st["op"], st["body"], st["desc"] = z.PING, b"", "ping"
         elif kind == "close":
-            st = {"kind": "close", "slot": slot, "timeout_ms": self.timeout_ms(),
-                  "desc": "closeSession + open a new session"}
+            ro = r.random() < 0.7
+            st = {"kind": "close", "slot": slot, "timeout_ms": self.timeout_ms(), "ro_byte": ro,
+                  "desc": "closeSession + open a new session (readOnly byte %s)" % ("sent" if ro else "absent")}
         elif kind == "reconnect":
             st = self.reconnect_step(slot)
         elif kind == "badconnect":
@@ -671,10 +673,11 @@ class Gen:
 
         names = ["data", "exist", "child", "persistent", "persistentRecursive"]
         shown = ", ".join("%s=%s" % (n, l) for n, l in zip(names, lists[: 5 if v2 else 3]))
-        return {"kind": "reconnect", "slot": slot, "timeout_ms": self.timeout_ms(),
+        ro = r.random() < 0.7
+        return {"kind": "reconnect", "slot": slot, "timeout_ms": self.timeout_ms(), "ro_byte": ro,
                 "op": z.SET_WATCHES2 if v2 else z.SET_WATCHES, "body": body,
-                "desc": "reconnect same session, %s(rel=%s, %s)"
-                        % ("setWatches2" if v2 else "setWatches", rel_mode, shown)}
+                "desc": "reconnect same session (readOnly byte %s), %s(rel=%s, %s)"
+                        % ("sent" if ro else "absent", "setWatches2" if v2 else "setWatches", rel_mode, shown)}
 
     def observe(self, step, rec):
         """Learn sequential names from side A's answers so later ops can hit them."""
