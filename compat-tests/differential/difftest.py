@@ -99,7 +99,8 @@ def free_port_check(port):
 class Server:
     """One server process with its own temp dataDir."""
 
-    def __init__(self, kind, port, workdir, extra_cfg, ruzk_bin):
+    def __init__(self, kind, port, workdir, extra_cfg, ruzk_bin, super_via_sysprop):
+        self.super_via_sysprop = super_via_sysprop
         self.kind = kind
         self.port = port
         self.dir = os.path.join(workdir, "%s-%d" % (kind, port))
@@ -123,25 +124,32 @@ class Server:
             "extendedTypesEnabled=true",
             "4lw.commands.whitelist=*",
             "admin.enableServer=false",
-            "DigestAuthenticationProvider.superDigest=%s" % z.digest_id("super", SUPER_PASSWORD),
-        ] + list(self.extra_cfg)
+        ]
+        # Java reads any unknown zoo.cfg key as the system property "zookeeper." + key, so this
+        # zoo.cfg line is how a Java operator sets the super digest.
+        super_prop = "zookeeper.DigestAuthenticationProvider.superDigest=%s" % z.digest_id("super", SUPER_PASSWORD)
+        props = [
+            # Container/TTL reaping runs on a wall-clock timer; keep it out of the run so
+            # that it cannot insert txns at a random point of the sequence.
+            "znode.container.checkIntervalMs=3600000",
+        ]
+        if self.super_via_sysprop:
+            props.append(super_prop)
+        else:
+            cfg.append(super_prop[len("zookeeper."):])
+        cfg += list(self.extra_cfg)
         cfg_path = os.path.join(self.dir, "zoo.cfg")
         with open(cfg_path, "w") as f:
             f.write("\n".join(cfg) + "\n")
         if not free_port_check(self.port):
             raise RuntimeError("port %d is busy" % self.port)
         if self.kind == "java":
-            cmd = [
-                "java", "-Xmx512m",
-                "-Dzookeeper.admin.enableServer=false",
-                # Container/TTL reaping runs on a wall-clock timer; keep it out of the run so
-                # that it cannot insert txns at a random point of the sequence.
-                "-Dznode.container.checkIntervalMs=3600000",
-                "-cp", "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar",
-                "org.apache.zookeeper.server.quorum.QuorumPeerMain", cfg_path,
-            ]
+            cmd = ["java", "-Xmx512m", "-Dzookeeper.admin.enableServer=false"]
+            cmd += ["-D" + p for p in props]
+            cmd += ["-cp", "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar",
+                    "org.apache.zookeeper.server.quorum.QuorumPeerMain", cfg_path]
         else:
-            cmd = [self.ruzk_bin, "server", cfg_path]
+            cmd = [self.ruzk_bin, "server"] + ["-D" + p for p in props] + [cfg_path]
         log = open(self.log_path, "w")
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
@@ -760,8 +768,8 @@ def walk_steps(path):
 
 def run_seed(args, seed, seed_no, report, workdir):
     base = args.port_base + 2 * (seed_no % ((args.port_limit - args.port_base) // 2))
-    servers = [Server(args.a, base, workdir, args.a_cfg, args.ruzk_bin),
-               Server(args.b, base + 1, workdir, args.b_cfg, args.ruzk_bin)]
+    servers = [Server(args.a, base, workdir, args.a_cfg, args.ruzk_bin, args.super_via_sysprop),
+               Server(args.b, base + 1, workdir, args.b_cfg, args.ruzk_bin, args.super_via_sysprop)]
     names = ["A(%s:%d)" % (args.a, base), "B(%s:%d)" % (args.b, base + 1)]
     try:
         for s in servers:
@@ -849,6 +857,9 @@ def main():
     ap.add_argument("--max-print", type=int, default=12, help="mismatches printed in full")
     ap.add_argument("--keep", action="store_true", help="keep the servers' dirs and logs")
     ap.add_argument("--transcript", metavar="FILE", help="write every step and both answers as JSON lines")
+    ap.add_argument("--super-via-sysprop", action="store_true",
+                    help="pass the super digest as -Dzookeeper.DigestAuthenticationProvider.superDigest "
+                         "instead of the zoo.cfg key DigestAuthenticationProvider.superDigest")
     ap.add_argument("--stop-after", type=int, default=40, metavar="N",
                     help="end a seed's random phase after N mismatches (the final walk still runs)")
     ap.add_argument("--weight", action="append", default=[], metavar="NAME=W",
