@@ -345,19 +345,19 @@ def norm_connect(side, resp, new_session):
 
 def open_slot(side, slot, timeout_ms, readonly_byte=True):
     conn = z.Conn(side.port, timeout=REPLY_TIMEOUT)
-    last_err = None
-    for _ in range(100):
+    deadline = time.time() + 10
+    while True:
         try:
             resp = conn.connect(timeout_ms=timeout_ms, readonly_byte=readonly_byte)
             break
-        except (z.ConnectionGone, OSError) as e:
-            # A server that listens but is not serving yet closes the socket without a reply.
-            last_err = e
+        except (z.ConnectionGone, z.ProtocolError, OSError) as e:
             conn.close_socket()
+            # A server that listens but is not serving yet closes the socket without a reply;
+            # one that keeps it open without answering is not going to answer a retry either.
+            if isinstance(e, (z.Timeout, z.ProtocolError, socket.timeout)) or time.time() > deadline:
+                side.slots[slot] = None
+                return {"gone": "connect failed: %s" % e}
             time.sleep(0.1)
-    else:
-        side.slots[slot] = None
-        return {"gone": "connect failed: %s" % last_err}
     side.slots[slot] = conn
     out = norm_connect(side, resp, True)
     side.slot_index[slot] = out.get("session")
@@ -383,6 +383,8 @@ def run_step(side, step):
             try:
                 extra = conn.read_frame()
                 rec["afterClose"] = "unexpected frame %s" % extra.hex()
+            except z.Timeout:
+                rec["afterClose"] = "still open after %.0f s" % REPLY_TIMEOUT
             except z.ConnectionGone:
                 rec["afterClose"] = "closed"
             except z.ProtocolError as e:
@@ -426,6 +428,8 @@ def run_step(side, step):
             try:
                 extra = conn.read_frame()
                 rec["after"] = "unexpected frame %s" % extra.hex()
+            except z.Timeout:
+                rec["after"] = "still open after %.0f s" % REPLY_TIMEOUT
             except z.ConnectionGone:
                 rec["after"] = "closed"
         except (z.ConnectionGone, z.ProtocolError, OSError) as e:

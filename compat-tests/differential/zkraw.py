@@ -64,6 +64,10 @@ class ConnectionGone(Exception):
     """The server closed the connection, or did not answer in time."""
 
 
+class Timeout(ConnectionGone):
+    """The server kept the connection open but sent nothing in time."""
+
+
 def digest_id(user, password):
     """The id Java's DigestAuthenticationProvider derives from "user:password" (SHA1, base64)."""
     raw = hashlib.sha1(("%s:%s" % (user, password)).encode()).digest()
@@ -223,7 +227,7 @@ class Conn:
             try:
                 chunk = self.sock.recv(65536)
             except socket.timeout:
-                raise ConnectionGone("timeout waiting for the server")
+                raise Timeout("timeout waiting for the server")
             except OSError as e:
                 raise ConnectionGone("recv failed: %s" % e)
             if not chunk:
