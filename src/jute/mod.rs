@@ -7,9 +7,9 @@
 //! allocation, so a peer cannot make us allocate what it did not send.
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
+pub mod multi;
 pub mod records;
 pub mod txn;
-pub mod multi;
 
 use bytes::{Buf, BufMut, Bytes};
 
@@ -232,7 +232,7 @@ macro_rules! record {
         }
     )*) => {$(
         $(#[$attr])*
-        #[derive(Clone, Debug, Default, PartialEq, Eq)]
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
         pub struct $name { $( $(#[$fattr])* pub $field: $ty, )* }
 
         impl $crate::jute::Jute for $name {
@@ -250,6 +250,7 @@ macro_rules! record {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
