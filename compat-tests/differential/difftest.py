@@ -251,7 +251,10 @@ def decode_body(side, op, body):
     elif op == z.ADD_WATCH:
         out = {"errResponse": r.int()} if r.left() else {}
     elif op == z.WHO_AM_I:
-        out = {"clientInfo": r.vector(lambda: [r.ustring(), r.ustring()])}
+        # Java keeps a connection's auth ids in a ConcurrentHashMap-backed set: the order is
+        # hash order, not something clients can rely on.
+        info = r.vector(lambda: [r.ustring(), r.ustring()])
+        out = {"clientInfo": None if info is None else sorted(info, key=repr)}
     else:
         out = {}
     if r.left():
@@ -438,6 +441,10 @@ def run_step(side, step):
     else:
         raise ValueError(kind)
     rec["drain"] = drain(side)
+    if kind == "close":
+        # The other sessions' events from the closing session's ephemerals: unordered too.
+        for entry in rec["drain"].values():
+            entry["events"] = sorted(entry["events"])
     return rec
 
 
@@ -727,14 +734,14 @@ def count_events(rec):
 
 
 def diff_keys(a, b, prefix=""):
-    """Paths of the leaves that differ, for a readable mismatch line."""
+    """(path, value in A, value in B) of the leaves that differ, for readable mismatch lines."""
     if isinstance(a, dict) and isinstance(b, dict):
         out = []
         for k in sorted(set(a) | set(b), key=str):
             if a.get(k, "<absent>") != b.get(k, "<absent>"):
                 out += diff_keys(a.get(k, "<absent>"), b.get(k, "<absent>"), "%s.%s" % (prefix, k))
         return out
-    return [prefix or "."]
+    return [(prefix or ".", a, b)]
 
 
 def compare(report, seed, idx, step, ra, rb, history, names):
@@ -751,7 +758,9 @@ def compare(report, seed, idx, step, ra, rb, history, names):
         return
     report.printed += 1
     print("MISMATCH seed=%d op#%d slot=%s: %s" % (seed, idx, step.get("slot"), step["desc"]))
-    print("  differs at: %s" % ", ".join(diff_keys(ra, rb)))
+    for key, va, vb in diff_keys(ra, rb):
+        print("  differs at %s: %s=%s %s=%s" % (key, names[0][0], json.dumps(va, sort_keys=True),
+                                                names[1][0], json.dumps(vb, sort_keys=True)))
     for h in history[-4:]:
         print("  context: %s" % h)
     print("  %s: %s" % (names[0], json.dumps(ra, sort_keys=True)))
