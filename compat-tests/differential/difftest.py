@@ -67,7 +67,8 @@ SPECIAL_READ_PATHS = ["/", "/zookeeper", "/zookeeper/config", "/zookeeper/quota"
 INVALID_PATHS = ["", "a", "/a/", "/a//x", "/a/.", "/a/x/..", "/a/\u0000z", "/b/./x", "//"]
 
 SLOTS = 4
-REPLY_TIMEOUT = 5.0  # seconds; a side that does not answer in time counts as a mismatch
+REPLY_TIMEOUT = 15.0  # seconds; a side that does not answer in time counts as a mismatch
+FIRST_CONNECT_TIMEOUT = 60.0  # a JVM on a loaded 2-core machine can take long for its first session
 
 # Relative frequencies of the generator's choices; `--weight NAME=W` overrides one (for example
 # to step past a known divergence and find the next one; the default run uses all of them).
@@ -346,9 +347,9 @@ def norm_connect(side, resp, new_session):
     return out
 
 
-def open_slot(side, slot, timeout_ms, readonly_byte=True):
-    conn = z.Conn(side.port, timeout=REPLY_TIMEOUT)
-    deadline = time.time() + 10
+def open_slot(side, slot, timeout_ms, readonly_byte=True, first=False):
+    conn = z.Conn(side.port, timeout=FIRST_CONNECT_TIMEOUT if first else REPLY_TIMEOUT)
+    deadline = time.time() + (FIRST_CONNECT_TIMEOUT if first else 10)
     while True:
         try:
             resp = conn.connect(timeout_ms=timeout_ms, readonly_byte=readonly_byte)
@@ -361,6 +362,7 @@ def open_slot(side, slot, timeout_ms, readonly_byte=True):
                 side.slots[slot] = None
                 return {"gone": "connect failed: %s" % e}
             time.sleep(0.1)
+    conn.sock.settimeout(REPLY_TIMEOUT)
     side.slots[slot] = conn
     out = norm_connect(side, resp, True)
     side.slot_index[slot] = out.get("session")
@@ -673,7 +675,7 @@ class Gen:
                 "setData %r data=%s v=%d" % (path, hexdata(d), v))
 
     def timeout_ms(self):
-        return self.pick([(30000, 4), (5000, 1), (100000, 1)])
+        return self.pick([(30000, 4), (10000, 1), (100000, 1)])
 
     def reconnect_step(self, slot):
         r = self.rng
@@ -797,8 +799,8 @@ def run_seed(args, seed, seed_no, report, workdir):
         # Open the sessions one at a time, both sides in the same order.
         for slot in range(SLOTS):
             step = {"kind": "open", "slot": slot, "desc": "open session in slot %d" % slot}
-            ra = {"connect": open_slot(sides[0], slot, 30000)}
-            rb = {"connect": open_slot(sides[1], slot, 30000)}
+            ra = {"connect": open_slot(sides[0], slot, 30000, first=True)}
+            rb = {"connect": open_slot(sides[1], slot, 30000, first=True)}
             ra["drain"], rb["drain"] = drain(sides[0]), drain(sides[1])
             compare(report, seed, idx, step, ra, rb, history, names)
             history.append("op#%d %s" % (idx, step["desc"]))
