@@ -6,8 +6,8 @@
 mod conn;
 mod disk;
 
-use crate::server::{Input, Now, Options, Output, Server};
-use crate::tree::DataTree;
+use crate::server::{persist, Input, Now, Options, Output, Server};
+use crate::storage::restore::{restore_with, DataDirs, RestoreOptions};
 use anyhow::Context;
 use bytes::Bytes;
 use clap::Args;
@@ -38,6 +38,13 @@ pub struct Settings {
     pub opts: Options,
     pub force_sync: bool,
     pub fsync_warning_ms: u64,
+    pub snap_count: u64,
+    pub prealloc_kb: u64,
+    pub txn_log_size_limit_kb: Option<u64>,
+    pub compression: crate::storage::snapshot::Compression,
+    pub autopurge_retain: usize,
+    pub autopurge_interval_hours: u64,
+    pub trust_empty_snapshot: bool,
 }
 
 /// Messages to the core task.
@@ -144,6 +151,15 @@ fn settings_from_args(a: &ServerArgs) -> anyhow::Result<Settings> {
         opts,
         force_sync: get("forceSync").is_none_or(|v| v != "no"),
         fsync_warning_ms: num("fsync.warningthresholdms", 1000)? as u64,
+        snap_count: num("snapCount", 100000)?.max(2) as u64,
+        prealloc_kb: num("preAllocSize", 65536)?.max(0) as u64,
+        txn_log_size_limit_kb: Some(num("txnLogSizeLimitInKb", -1)?).filter(|v| *v > 0).map(|v| v as u64),
+        compression: crate::storage::snapshot::Compression::from_property(
+            &get("snapshot.compression.method").unwrap_or_default(),
+        ),
+        autopurge_retain: num("autopurge.snapRetainCount", 3)?.max(3) as usize,
+        autopurge_interval_hours: num("autopurge.purgeInterval", 0)?.max(0) as u64,
+        trust_empty_snapshot: yes("snapshot.trust.empty"),
     })
 }
 
@@ -171,12 +187,55 @@ async fn shutdown_signal() {
 pub async fn serve(s: Settings) -> anyhow::Result<()> {
     std::fs::create_dir_all(&s.data_dir).with_context(|| format!("creating {}", s.data_dir.display()))?;
     let clock = Clock { start: Instant::now() };
-    let tree = DataTree::new(s.opts.prep.extended_types);
+    let separate_log = (s.data_log_dir != s.data_dir).then_some(s.data_log_dir.as_path());
+    let dirs = DataDirs::open(&s.data_dir, separate_log)?;
+    let ropts = RestoreOptions { trust_empty_snapshot: s.trust_empty_snapshot };
+    let restored = restore_with(&dirs.snap, &dirs.log, &ropts)?;
+    let fresh = restored.image.is_none();
+    let (tree, rep) = persist::tree_from_restored(&restored, s.opts.prep.extended_types)
+        .map_err(|e| anyhow::anyhow!("restoring {}: {e}", dirs.snap.display()))?;
+    drop(restored);
+    tracing::info!(
+        "Restored {} znodes and {} sessions; replayed {} txns (digest checked {}, mismatches {}); last zxid 0x{:x}",
+        tree.node_count(),
+        tree.sessions.len(),
+        rep.replayed,
+        rep.digest_checked,
+        rep.digest_mismatches,
+        tree.last_zxid
+    );
+    // Java writes a snapshot at every start (snapshot.0 on a fresh data dir).
+    let start_image = persist::image_from_tree(&tree);
+    let start_zxid = tree.last_zxid;
     let mut server = Server::new(s.opts.clone(), tree, clock.now());
     let listener = conn::bind(s.listen).with_context(|| format!("binding {}", s.listen))?;
     tracing::info!("binding to port {}", s.listen);
     let (core_tx, mut core_rx) = mpsc::channel::<CoreMsg>(16384);
-    let disk = disk::Disk::start(&s, core_tx.clone())?;
+    let disk =
+        disk::Disk::start(disk::DiskConfig::from_settings(&s, dirs.snap.clone(), dirs.log.clone()), core_tx.clone())?;
+    if fresh {
+        let path = dirs.snap.join(crate::storage::snapshot::snapshot_name(start_zxid, s.compression));
+        crate::storage::snapshot::write_snapshot(&path, &start_image, s.compression)?;
+    } else {
+        disk.snapshot(start_zxid, Box::new(start_image));
+    }
+    if s.autopurge_interval_hours > 0 {
+        let (snap, log, keep) = (dirs.snap.clone(), dirs.log.clone(), s.autopurge_retain);
+        let every = Duration::from_secs(s.autopurge_interval_hours * 3600);
+        tokio::spawn(async move {
+            let mut t = tokio::time::interval(every);
+            loop {
+                t.tick().await;
+                let (snap, log) = (snap.clone(), log.clone());
+                let r = tokio::task::spawn_blocking(move || crate::storage::purge::purge(&snap, &log, keep)).await;
+                match r {
+                    Ok(Ok(gone)) => tracing::info!("Purge task completed: {} files removed", gone.len()),
+                    Ok(Err(e)) => tracing::error!("Error purging old snapshots and logs: {e}"),
+                    Err(e) => tracing::error!("purge task failed: {e}"),
+                }
+            }
+        });
+    }
     let conn_cfg = Arc::new(conn::ConnConfig { max_frame: s.jute_maxbuffer, whitelist: s.four_lw_whitelist.clone() });
     let acceptor = tokio::spawn(conn::accept_loop(listener, core_tx.clone(), conn_cfg));
     let mut conns: HashMap<u64, mpsc::Sender<conn::Out>> = HashMap::new();
@@ -200,6 +259,7 @@ pub async fn serve(s: Settings) -> anyhow::Result<()> {
                     }
                 }
                 Output::Append { zxid, entry } => disk.append(zxid, entry),
+                Output::Snapshot { zxid, image } => disk.snapshot(zxid, image),
             }
         }
         let deadline = server.poll_timeout().map(|ms| clock.start + Duration::from_millis(ms));

@@ -9,6 +9,8 @@
 //! the change.
 
 pub mod error;
+pub mod fourlw;
+pub mod persist;
 pub mod prep;
 pub mod session;
 pub mod watch;
@@ -90,6 +92,8 @@ pub enum Input {
     Durable {
         zxid: i64,
     },
+    /// The log was rolled: take a snapshot (Java's `snapCount` trigger).
+    TakeSnapshot,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -100,6 +104,8 @@ pub enum Output {
     Close { conn: ConnId },
     /// Append one txn entry to the log; answer with `Input::Durable` once synced.
     Append { zxid: i64, entry: Bytes },
+    /// Write this image as `snapshot.<zxid>`.
+    Snapshot { zxid: i64, image: Box<crate::storage::snapshot::SnapshotImage> },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -314,6 +320,11 @@ impl Server {
             Input::Durable { zxid } => {
                 self.durable_zxid = self.durable_zxid.max(zxid);
                 self.drain();
+            }
+            Input::TakeSnapshot => {
+                // Consistent as of the last applied zxid; later txns are in the log.
+                let image = persist::image_from_tree(&self.tree);
+                self.outputs.push_back(Output::Snapshot { zxid: self.tree.last_zxid, image: Box::new(image) });
             }
         }
     }
