@@ -209,6 +209,9 @@ class Side:
         ctime, mtime = out.pop("ctime"), out.pop("mtime")
         out["ctime_zero"] = ctime == 0
         out["mtime_ge_ctime"] = mtime >= ctime
+        if out["version"] == 0:
+            # Never written since creation: Java's mtime is the creation time.
+            out["mtime_eq_ctime"] = mtime == ctime
         out["ephemeralOwner"] = self.label(out["ephemeralOwner"])
         return out
 
