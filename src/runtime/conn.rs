@@ -20,8 +20,6 @@ pub(crate) enum Out {
 
 pub(crate) struct ConnConfig {
     pub max_frame: usize,
-    #[allow(dead_code)]
-    pub whitelist: Vec<String>,
 }
 
 /// Per-connection outbound queue. Large, because Java buffers replies for a client that is
@@ -124,7 +122,9 @@ async fn reader(
         if first {
             first = false;
             if FOUR_LETTER_WORDS.iter().any(|w| **w == len_buf) {
-                let _ = core.send(CoreMsg::Input(Input::FourLetter { conn: id, word: len_buf })).await;
+                let _ = core
+                    .send(CoreMsg::Input(Input::FourLetter { conn: id, word: len_buf, io: Default::default() }))
+                    .await;
                 // Keep the socket until the writer has answered and closed it.
                 let mut sink = [0u8; 64];
                 while let Ok(n) = r.read(&mut sink).await {
