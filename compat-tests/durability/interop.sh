@@ -23,7 +23,7 @@ trap cleanup EXIT
 
 cfg() { # dir
   mkdir -p "$1"
-  printf 'tickTime=2000\ndataDir=%s\nclientPort=%s\nclientPortAddress=127.0.0.1\nmaxClientCnxns=0\nadmin.enableServer=false\nsnapCount=20000\n4lw.commands.whitelist=*\n' "$1" "$PORT" > "$1.cfg"
+  printf 'tickTime=2000\nmaxSessionTimeout=600000\ndataDir=%s\nclientPort=%s\nclientPortAddress=127.0.0.1\nmaxClientCnxns=0\nadmin.enableServer=false\nsnapCount=20000\n4lw.commands.whitelist=*\n' "$1" "$PORT" > "$1.cfg"
 }
 wait_up() { # log
   for _ in $(seq 1 300); do

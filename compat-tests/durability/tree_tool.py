@@ -85,7 +85,8 @@ def build(hostport, n):
     # Sessions that own ephemerals and stay open across the move.
     owners = []
     for s in range(3):
-        o = client(hostport, auth=False)
+        # Long-lived (the config allows 600 s), so dumping a big tree cannot outlast them.
+        o = client(hostport, auth=False, timeout=300)
         for e in range(5):
             o.create("/types/eph-%d-%d" % (s, e), b"e", ephemeral=True)
         o.create("/types/ephseq-%d-" % s, b"e", ephemeral=True, sequence=True)
