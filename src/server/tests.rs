@@ -20,7 +20,7 @@ fn pump(s: &mut Server, t: u64) -> Vec<(ConnId, Bytes)> {
             match o {
                 Output::Send { conn, bytes } => sent.push((conn, bytes)),
                 Output::Append { zxid, .. } => appended = Some(zxid),
-                Output::Close { .. } => {}
+                Output::Close { .. } | Output::Snapshot { .. } => {}
             }
         }
         match appended {
