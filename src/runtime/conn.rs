@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 pub(crate) enum Out {
@@ -150,9 +150,4 @@ async fn reader(
         }
     }
     let _ = core.send(CoreMsg::Input(Input::Closed { conn: id })).await;
-}
-
-#[allow(dead_code)]
-async fn _type_check(s: TcpStream) -> TcpStream {
-    s
 }

@@ -10,7 +10,6 @@ use crate::config::{Config, Props};
 use crate::server::{persist, Input, IoFacts, Now, Options, Output, Server};
 use crate::storage::restore::{restore_with, DataDirs, RestoreOptions};
 use anyhow::Context;
-use bytes::Bytes;
 use clap::Args;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -313,9 +312,4 @@ pub async fn serve(s: Settings) -> anyhow::Result<()> {
     drop(core_rx);
     disk.stop();
     Ok(())
-}
-
-#[allow(dead_code)]
-fn _assert_send(b: Bytes) -> impl Send {
-    b
 }

@@ -575,6 +575,7 @@ impl Server {
         let add = |id: Id, c: &mut Conn| {
             if !c.auth.contains(&id) {
                 c.auth.push(id);
+                acl::java_set_order(&mut c.auth);
             }
         };
         let ok = match a.scheme.as_str() {
@@ -894,8 +895,13 @@ impl Server {
                 let r: GetAllChildrenNumberRequest = dec(body)?;
                 let n = self.lookup(&r.path).ok_or(NO_NODE)?;
                 self.check_read(conn, n, perms::READ)?;
-                let p = if r.path.is_empty() { "/" } else { &r.path };
-                self.tree.all_children_number(p).encode(&mut out);
+                // Java counts keys starting with `path + "/"`: for "" that is every node.
+                let n = if r.path.is_empty() {
+                    self.tree.node_count() as i32
+                } else {
+                    self.tree.all_children_number(&r.path)
+                };
+                n.encode(&mut out);
             }
             op::SYNC => {
                 let r: SyncRequest = dec(body)?;
@@ -936,11 +942,15 @@ impl Server {
             op::ADD_WATCH => {
                 let r: AddWatchRequest = dec(body)?;
                 match r.mode {
+                    // Java 3.8.0 puts both persistent modes into both tables.
                     0 => {
                         self.watches.data.add(&r.path, conn, Mode::Persistent);
                         self.watches.child.add(&r.path, conn, Mode::Persistent);
                     }
-                    1 => self.watches.data.add(&r.path, conn, Mode::PersistentRecursive),
+                    1 => {
+                        self.watches.data.add(&r.path, conn, Mode::PersistentRecursive);
+                        self.watches.child.add(&r.path, conn, Mode::PersistentRecursive);
+                    }
                     _ => return Err(BAD_ARGUMENTS),
                 }
                 ErrorResponse { err: 0 }.encode(&mut out);
@@ -953,17 +963,18 @@ impl Server {
                     3 => (true, true),
                     _ => return Err(BAD_ARGUMENTS),
                 };
-                let has =
-                    (data && self.watches.data.has(&r.path, conn)) || (child && self.watches.child.has(&r.path, conn));
-                if !has {
-                    return Err(NO_WATCHER);
-                }
-                if op_code == op::REMOVE_WATCHES {
-                    if data {
-                        self.watches.data.remove(&r.path, conn);
+                if op_code == op::CHECK_WATCHES {
+                    // Java 3.8.0's containsWatcher ignores the caller: any watch on the path counts.
+                    let has =
+                        (data && self.watches.data.any_on(&r.path)) || (child && self.watches.child.any_on(&r.path));
+                    if !has {
+                        return Err(NO_WATCHER);
                     }
-                    if child {
-                        self.watches.child.remove(&r.path, conn);
+                } else {
+                    let c = child && self.watches.child.remove(&r.path, conn).is_some();
+                    let d = data && self.watches.data.remove(&r.path, conn).is_some();
+                    if !c && !d {
+                        return Err(NO_WATCHER);
                     }
                 }
             }
@@ -1020,21 +1031,21 @@ impl Server {
         let rel = w.relative_zxid;
         let mut fire: Vec<(EventType, String)> = Vec::new();
         for p in w.data_watches {
-            match self.tree.get(&p) {
+            match self.lookup(&p) {
                 None => fire.push((EventType::NodeDeleted, p)),
                 Some(n) if n.stat.mzxid > rel => fire.push((EventType::NodeDataChanged, p)),
                 Some(_) => self.watches.data.add(&p, conn, Mode::Standard),
             }
         }
         for p in w.exist_watches {
-            if self.tree.get(&p).is_some() {
+            if self.lookup(&p).is_some() {
                 fire.push((EventType::NodeCreated, p));
             } else {
                 self.watches.data.add(&p, conn, Mode::Standard);
             }
         }
         for p in w.child_watches {
-            match self.tree.get(&p) {
+            match self.lookup(&p) {
                 None => fire.push((EventType::NodeDeleted, p)),
                 Some(n) if n.stat.pzxid > rel => fire.push((EventType::NodeChildrenChanged, p)),
                 Some(_) => self.watches.child.add(&p, conn, Mode::Standard),
@@ -1046,6 +1057,7 @@ impl Server {
         }
         for p in w.persistent_recursive_watches {
             self.watches.data.add(&p, conn, Mode::PersistentRecursive);
+            self.watches.child.add(&p, conn, Mode::PersistentRecursive);
         }
         for (kind, p) in fire {
             let f = frame(|b| {
