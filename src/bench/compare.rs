@@ -425,6 +425,16 @@ fn tail(p: &Path) -> String {
     lines.get(lines.len().saturating_sub(15)..).unwrap_or_default().join("\n")
 }
 
+impl Drop for Server {
+    /// A run that fails half-way must not leave a server holding the port and the cores.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 async fn stop(s: &mut Server) {
     let _ = Command::new("kill").arg("-TERM").arg(s.pid.to_string()).status();
     for _ in 0..150 {

@@ -120,13 +120,16 @@ async fn ensure_node(sessions: &mut [Conn], path: &str) -> anyhow::Result<()> {
 async fn phase(
     sessions: Vec<Conn>,
     mut make: impl FnMut(usize) -> Box<dyn Generator>,
-    cfg: Drive,
+    cfg: impl Fn(usize) -> Drive,
     shared: Arc<Shared>,
     progress: Option<(ProgressBar, ByTime)>,
 ) -> anyhow::Result<(Vec<Conn>, ConnStats, Instant)> {
     let t0 = Instant::now();
-    let handles: Vec<_> =
-        sessions.into_iter().enumerate().map(|(i, c)| tokio::spawn(drive(c, make(i), cfg, shared.clone()))).collect();
+    let handles: Vec<_> = sessions
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| tokio::spawn(drive(c, make(i), cfg(i), shared.clone())))
+        .collect();
     let bar = progress.as_ref().map(|(pb, _)| pb.clone());
     let ticker = progress.map(|(pb, by_time)| {
         let shared = shared.clone();
@@ -231,7 +234,7 @@ async fn setup_keys(
                 }
             }) as Box<dyn Generator>
         },
-        unbounded(a.inflight.max(1)),
+        |_| unbounded(a.inflight.max(1)),
         shared,
         pb,
     )
@@ -285,7 +288,7 @@ async fn run_mix(
             let seed = a.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15).wrapping_add(c as u64);
             Box::new(MixGen::new(mix.clone(), keys.clone(), value.clone(), prefix, seed)) as Box<dyn Generator>
         },
-        cfg,
+        |_| cfg,
         shared,
         pb,
     )
@@ -314,7 +317,7 @@ async fn phase_load(
                 (Kind::Create, op::CREATE)
             })
         },
-        unbounded(a.inflight.max(1)),
+        |_| unbounded(a.inflight.max(1)),
         Shared::new(None),
         pb,
     )
@@ -348,11 +351,13 @@ async fn zk_latencies(
         let kind = *kind;
         let ephemeral = pi >= 4;
         let t0 = Instant::now();
-        let mut cfg = unbounded(a.inflight.max(1));
-        if *name == "delete-ephemeral" {
-            // Each session watches and deletes its own nodes, so it gets every notification.
-            cfg.expect_notifications = count.div_ceil(n);
-        }
+        let watch_fires = *name == "delete-ephemeral";
+        let cfg = |c: usize| Drive {
+            // Each session watches and deletes its own nodes (indices c, c+n, …), so it
+            // gets one notification per node it deletes.
+            expect_notifications: if watch_fires { count.saturating_sub(c as u64).div_ceil(n) } else { 0 },
+            ..unbounded(a.inflight.max(1))
+        };
         let pb = progress_bar(a, count, name, false);
         let (s, st, end) = phase(
             sessions,
