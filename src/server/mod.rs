@@ -155,6 +155,18 @@ pub struct ConnStats {
     pub count: u64,
 }
 
+/// A read's error code, and the body Java sends with it in the rare cases it sends one.
+struct ReadError {
+    err: i32,
+    body: Option<Vec<u8>>,
+}
+
+impl From<i32> for ReadError {
+    fn from(err: i32) -> ReadError {
+        ReadError { err, body: None }
+    }
+}
+
 enum Work {
     Write { entry: TxnEntry, conn: Option<ConnId>, xid: i32, op: i32, arrived: u64 },
     Read { conn: ConnId, xid: i32, op: i32, body: Bytes, arrived: u64 },
@@ -815,7 +827,15 @@ impl Server {
                 });
                 self.send(conn, f);
             }
-            Err(e) => self.reply(conn, xid, e, None),
+            Err(ReadError { err, body: None }) => self.reply(conn, xid, err, None),
+            Err(ReadError { err, body: Some(b) }) => {
+                let zxid = self.tree.last_zxid;
+                let f = frame(|out| {
+                    ReplyHeader { xid, zxid, err }.encode(out);
+                    out.put_slice(&b);
+                });
+                self.send(conn, f);
+            }
         }
     }
 
@@ -836,7 +856,7 @@ impl Server {
         }
     }
 
-    fn read_op(&mut self, conn: ConnId, op_code: i32, body: &[u8]) -> Result<Vec<u8>, i32> {
+    fn read_op(&mut self, conn: ConnId, op_code: i32, body: &[u8]) -> Result<Vec<u8>, ReadError> {
         fn dec<T: Jute>(b: &[u8]) -> Result<T, i32> {
             T::from_slice(b).map_err(|_| MARSHALLING_ERROR)
         }
@@ -845,7 +865,7 @@ impl Server {
             op::EXISTS => {
                 let r: ExistsRequest = dec(body)?;
                 if r.path.contains('\0') {
-                    return Err(BAD_ARGUMENTS);
+                    return Err(BAD_ARGUMENTS.into());
                 }
                 if r.watch {
                     self.watches.data.add(&r.path, conn, Mode::Standard);
@@ -951,7 +971,7 @@ impl Server {
                         self.watches.data.add(&r.path, conn, Mode::PersistentRecursive);
                         self.watches.child.add(&r.path, conn, Mode::PersistentRecursive);
                     }
-                    _ => return Err(BAD_ARGUMENTS),
+                    _ => return Err(BAD_ARGUMENTS.into()),
                 }
                 ErrorResponse { err: 0 }.encode(&mut out);
             }
@@ -961,25 +981,29 @@ impl Server {
                     1 => (false, true),
                     2 => (true, false),
                     3 => (true, true),
-                    _ => return Err(BAD_ARGUMENTS),
+                    _ => return Err(BAD_ARGUMENTS.into()),
                 };
                 if op_code == op::CHECK_WATCHES {
                     // Java 3.8.0's containsWatcher ignores the caller: any watch on the path counts.
                     let has =
                         (data && self.watches.data.any_on(&r.path)) || (child && self.watches.child.any_on(&r.path));
                     if !has {
-                        return Err(NO_WATCHER);
+                        return Err(NO_WATCHER.into());
                     }
                 } else {
                     let c = child && self.watches.child.remove(&r.path, conn).is_some();
                     let d = data && self.watches.data.remove(&r.path, conn).is_some();
                     if !c && !d {
-                        return Err(NO_WATCHER);
+                        return Err(NO_WATCHER.into());
                     }
                 }
             }
             op::MULTI_READ => {
                 let m: MultiRequest = dec(body)?;
+                if m.ops.iter().any(|o| o.is_read()) && m.ops.iter().any(|o| !o.is_read()) {
+                    // "Mixing different kind of ops" while deserialising: no body.
+                    return Err(MARSHALLING_ERROR.into());
+                }
                 let mut results = Vec::with_capacity(m.ops.len());
                 for o in &m.ops {
                     let r = match o {
@@ -1000,7 +1024,12 @@ impl Server {
                                 }),
                             },
                         },
-                        _ => OpResult::Error(BAD_ARGUMENTS),
+                        _ => {
+                            // Java throws on a write op here after building the results so far,
+                            // and sends them with MARSHALLINGERROR.
+                            let body = MultiResponse { results }.to_bytes();
+                            return Err(ReadError { err: MARSHALLING_ERROR, body: Some(body) });
+                        }
                     };
                     results.push(r);
                 }
@@ -1020,7 +1049,7 @@ impl Server {
                     .collect();
                 WhoAmIResponse { client_info: infos }.encode(&mut out);
             }
-            _ => return Err(UNIMPLEMENTED),
+            _ => return Err(UNIMPLEMENTED.into()),
         }
         Ok(out)
     }

@@ -426,6 +426,11 @@ fn multi_create(o: &MultiOp) -> Option<MultiCreate<'_>> {
 
 /// `Err` when the whole multi fails (see [`MultiCreate::Poison`]).
 fn multi(v: &mut View, ctx: &Ctx, req: &MultiRequest) -> Result<Txn, i32> {
+    // `MultiOperationRecord` refuses to mix reads and writes while deserialising, and a read
+    // op in a write multi fails Java's prep outside any KeeperException: both MARSHALLINGERROR.
+    if req.ops.iter().any(|o| o.is_read()) {
+        return Err(MARSHALLING_ERROR);
+    }
     let mut failed = false;
     let mut subs = Vec::with_capacity(req.ops.len());
     for o in &req.ops {
