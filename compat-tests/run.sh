@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Runs the client-compatibility suites (kazoo, Java client, Curator, C client, bad input)
+# against Debian's Java ZooKeeper 3.8.0, against ruzk, or both, one fresh server each.
+# Usage: compat-tests/run.sh [java|ruzk|both] [extra pytest args...]
+# Exit status is non-zero if any suite fails on any target.
+set -u
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+TARGET="${1:-both}"
+shift || true
+PYTEST_ARGS=("$@")
+VENV="$HERE/.venv"
+JAVA_PORT="${COMPAT_JAVA_PORT:-21201}"
+RUZK_PORT="${COMPAT_RUZK_PORT:-21202}"
+SUPER_USER=super
+SUPER_PASS=compat-super-secret
+
+if [ ! -x "$VENV/bin/pytest" ]; then
+  echo "run.sh: $VENV missing; run compat-tests/install.sh first" >&2
+  exit 2
+fi
+
+SUPER_DIGEST="$("$VENV/bin/python" -c 'import hashlib,base64,sys;u,p=sys.argv[1:];print(u+":"+base64.b64encode(hashlib.sha1((u+":"+p).encode()).digest()).decode())' "$SUPER_USER" "$SUPER_PASS")"
+SYSPROPS=(
+  "-Dzookeeper.DigestAuthenticationProvider.superDigest=$SUPER_DIGEST"
+  "-Dznode.container.checkIntervalMs=1000"
+  "-Dzookeeper.extendedTypesEnabled=true"
+  "-Dzookeeper.admin.enableServer=false"
+)
+
+SERVER_PID=""
+WORK=""
+cleanup() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null
+    for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$SERVER_PID" 2>/dev/null
+  fi
+  SERVER_PID=""
+}
+trap 'cleanup; [ -n "$WORK" ] && rm -rf "$WORK"' EXIT
+trap 'exit 130' INT TERM
+
+write_cfg() { # dir port
+  mkdir -p "$1/data"
+  cat >"$1/zoo.cfg" <<CFG
+tickTime=2000
+initLimit=10
+syncLimit=5
+dataDir=$1/data
+clientPort=$2
+clientPortAddress=127.0.0.1
+maxClientCnxns=0
+4lw.commands.whitelist=*
+admin.enableServer=false
+extendedTypesEnabled=true
+CFG
+}
+
+wait_ready() { # port pid log
+  local deadline=$((SECONDS + 60))
+  while [ $SECONDS -lt $deadline ]; do
+    if ! kill -0 "$2" 2>/dev/null; then
+      echo "run.sh: server exited early; log:" >&2; tail -50 "$3" >&2; return 1
+    fi
+    if [ "$("$VENV/bin/python" - "$1" <<'PY'
+import socket, sys
+try:
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
+    s.sendall(b"ruok"); s.settimeout(2)
+    print(s.recv(16).decode(errors="replace"))
+except Exception:
+    print("")
+PY
+)" = "imok" ]; then return 0; fi
+    sleep 0.3
+  done
+  echo "run.sh: server on port $1 not ready after 60 s; log:" >&2; tail -50 "$3" >&2
+  return 1
+}
+
+start_java() { # dir port
+  write_cfg "$1" "$2"
+  java -Xmx512m "${SYSPROPS[@]}" \
+    -cp /usr/share/java/zookeeper.jar:/usr/share/java/zookeeper-jute.jar:/usr/share/java/slf4j-api.jar:/usr/share/java/slf4j-simple.jar \
+    org.apache.zookeeper.server.quorum.QuorumPeerMain "$1/zoo.cfg" >"$1/server.log" 2>&1 &
+  SERVER_PID=$!
+}
+
+start_ruzk() { # dir port
+  write_cfg "$1" "$2"
+  local bin="$ROOT/target/release/ruzk"
+  if [ ! -x "$bin" ]; then
+    (cd "$ROOT" && cargo build --release) || return 1
+  fi
+  "$bin" server "$1/zoo.cfg" "${SYSPROPS[@]}" >"$1/server.log" 2>&1 &
+  SERVER_PID=$!
+}
+
+run_target() { # name port
+  local name="$1" port="$2"
+  WORK="$(mktemp -d "/tmp/compat-$name.XXXXXX")"
+  echo "=== compat: target $name on 127.0.0.1:$port (work dir $WORK)"
+  "start_$name" "$WORK" "$port" || { echo "run.sh: cannot start $name" >&2; return 1; }
+  wait_ready "$port" "$SERVER_PID" "$WORK/server.log" || { cleanup; return 1; }
+  local rc=0
+  ZK_HOST="127.0.0.1:$port" ZK_TARGET="$name" ZK_SUPER="$SUPER_USER:$SUPER_PASS" \
+    ZK_SERVER_PID="$SERVER_PID" ZK_SERVER_LOG="$WORK/server.log" \
+    "$VENV/bin/pytest" -p no:cacheprovider -q -rfE "$HERE/python" "${PYTEST_ARGS[@]}" || rc=$?
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    echo "run.sh: $name server died during the run; log tail:" >&2; tail -30 "$WORK/server.log" >&2; rc=1
+  fi
+  cleanup
+  if [ $rc -ne 0 ]; then cp "$WORK/server.log" "/tmp/compat-$name-last-server.log" 2>/dev/null
+    echo "run.sh: server log kept at /tmp/compat-$name-last-server.log" >&2; fi
+  rm -rf "$WORK"; WORK=""
+  return $rc
+}
+
+status=0
+case "$TARGET" in
+  java) run_target java "$JAVA_PORT" || status=1 ;;
+  ruzk) run_target ruzk "$RUZK_PORT" || status=1 ;;
+  both)
+    run_target java "$JAVA_PORT" || status=1
+    run_target ruzk "$RUZK_PORT" || status=1 ;;
+  *) echo "usage: $0 [java|ruzk|both] [pytest args]" >&2; exit 2 ;;
+esac
+exit $status
