@@ -83,6 +83,10 @@ class GetAllChildrenNumber(namedtuple("GetAllChildrenNumber", "path")):
 class WhoAmI(namedtuple("WhoAmI", "")):
     type = 107
 
+    def __bool__(self):
+        # kazoo only delivers a reply to a truthy request object; an empty namedtuple is falsy
+        return True
+
     def serialize(self):
         return b""
 
