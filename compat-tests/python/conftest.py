@@ -2,6 +2,7 @@
 tests run against Java ZooKeeper 3.8.0 and against ruzk."""
 
 import os
+import re
 import time
 import uuid
 
@@ -50,7 +51,8 @@ def zk_super():
 @pytest.fixture
 def root(request):
     """A fresh top-level node per test, removed afterwards (as super, whatever ACLs a test set)."""
-    name = "/compat-" + request.node.name.replace("[", "-").replace("]", "")[:60] + "-" + uuid.uuid4().hex[:8]
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", request.node.name)[:60]
+    name = "/compat-" + safe + "-" + uuid.uuid4().hex[:8]
     c = new_client(auth_data=[("digest", ZK_SUPER)])
     c.create(name, b"")
     yield name
