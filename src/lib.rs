@@ -10,7 +10,12 @@
 //! - `runtime`: the only async/I/O code: listener, connection tasks, the core task, disk thread.
 //! - `bench`: the load generator.
 
-pub mod jute;
 pub mod bench;
+pub mod jute;
 pub mod runtime;
+pub mod server;
 pub mod storage;
+pub mod tree;
+
+/// What `srvr`/`stat` report as the version; scripts parse the `, built on` part.
+pub const VERSION_STRING: &str = concat!("3.8.0-ruzk-", env!("CARGO_PKG_VERSION"), ", built on 2026-11-25 00:00 UTC");

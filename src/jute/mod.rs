@@ -7,9 +7,9 @@
 //! allocation, so a peer cannot make us allocate what it did not send.
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
+pub mod multi;
 pub mod records;
 pub mod txn;
-pub mod multi;
 
 use bytes::{Buf, BufMut, Bytes};
 
@@ -110,16 +110,66 @@ fn read_len<B: Buf>(src: &mut B, elem_min: usize) -> Result<Option<usize>> {
     Ok(Some(n))
 }
 
+/// Writes a `ustring` as Java's `BinaryOutputArchive.writeString` does: it encodes each UTF-16
+/// unit on its own, so a character beyond U+FFFF becomes two 3-byte surrogate sequences (CESU-8)
+/// rather than 4-byte UTF-8 (golden case `Id.supplementary`). Only 4-byte UTF-8 sequences start
+/// with a byte >= 0xF0, so everything else is written as is.
+fn put_java_string<B: BufMut>(s: &str, out: &mut B) {
+    if !s.bytes().any(|b| b >= 0xf0) {
+        out.put_i32(s.len() as i32);
+        out.put_slice(s.as_bytes());
+        return;
+    }
+    let mut v = Vec::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        let mut units = [0u16; 2];
+        if c.len_utf16() == 1 {
+            let mut buf = [0u8; 4];
+            v.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        } else {
+            for u in c.encode_utf16(&mut units) {
+                v.push(0xe0 | (*u >> 12) as u8);
+                v.push(0x80 | ((*u >> 6) & 0x3f) as u8);
+                v.push(0x80 | (*u & 0x3f) as u8);
+            }
+        }
+    }
+    out.put_i32(v.len() as i32);
+    out.put_slice(&v);
+}
+
+/// `new String(bytes, UTF_8)` for invalid input: like Rust's lossy decoding, except that Java
+/// turns a 3-byte encoded surrogate (what its own writer emits for U+10000 and above) into one
+/// U+FFFD where Rust would emit three. Matching it keeps re-encoded strings byte-identical.
+fn java_lossy_utf8(mut b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len());
+    loop {
+        match std::str::from_utf8(b) {
+            Ok(s) => {
+                out.push_str(s);
+                return out;
+            }
+            Err(e) => {
+                let (good, rest) = b.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(good).unwrap_or_default());
+                out.push('\u{FFFD}');
+                let skip = match rest {
+                    [0xed, 0xa0..=0xbf, 0x80..=0xbf, ..] => 3,
+                    _ => e.error_len().unwrap_or(rest.len()),
+                };
+                b = rest.get(skip..).unwrap_or_default();
+            }
+        }
+    }
+}
+
 /// `ustring`. Null decodes to `None`; invalid UTF-8 is replaced lossily, as Java's
 /// `new String(bytes, UTF_8)` does.
 impl Jute for Option<String> {
     fn encode<B: BufMut>(&self, out: &mut B) {
         match self {
             None => out.put_i32(-1),
-            Some(s) => {
-                out.put_i32(s.len() as i32);
-                out.put_slice(s.as_bytes());
-            }
+            Some(s) => put_java_string(s, out),
         }
     }
     fn decode<B: Buf>(src: &mut B) -> Result<Self> {
@@ -130,7 +180,7 @@ impl Jute for Option<String> {
                 src.copy_to_slice(&mut v);
                 Ok(Some(match String::from_utf8(v) {
                     Ok(s) => s,
-                    Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                    Err(e) => java_lossy_utf8(e.as_bytes()),
                 }))
             }
         }
@@ -141,8 +191,7 @@ impl Jute for Option<String> {
 /// null decodes as empty, and encodes as empty.
 impl Jute for String {
     fn encode<B: BufMut>(&self, out: &mut B) {
-        out.put_i32(self.len() as i32);
-        out.put_slice(self.as_bytes());
+        put_java_string(self, out)
     }
     fn decode<B: Buf>(src: &mut B) -> Result<Self> {
         Ok(Option::<String>::decode(src)?.unwrap_or_default())
@@ -232,7 +281,7 @@ macro_rules! record {
         }
     )*) => {$(
         $(#[$attr])*
-        #[derive(Clone, Debug, Default, PartialEq, Eq)]
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
         pub struct $name { $( $(#[$fattr])* pub $field: $ty, )* }
 
         impl $crate::jute::Jute for $name {
@@ -250,6 +299,7 @@ macro_rules! record {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -267,6 +317,24 @@ mod tests {
         let bytes = [0x7f, 0xff, 0xff, 0xff];
         assert!(Vec::<i64>::from_slice(&bytes).is_err());
         assert!(Option::<String>::from_slice(&bytes).is_err());
+    }
+
+    #[test]
+    fn supplementary_characters_are_written_as_cesu8_like_java() {
+        // Bytes from Java 3.8.0 `BinaryOutputArchive.writeString("x\uD83D\uDE00\u0000y")`.
+        let java = [0, 0, 0, 9, 0x78, 0xed, 0xa0, 0xbd, 0xed, 0xb8, 0x80, 0x00, 0x79];
+        assert_eq!("x\u{1F600}\u{0}y".to_string().to_bytes(), java);
+        assert_eq!(Some("\u{1F600}".to_string()).to_bytes().len(), 4 + 6);
+        assert_eq!("plain ü".to_string().to_bytes().len(), 4 + 8);
+    }
+
+    #[test]
+    fn encoded_surrogates_decode_to_one_replacement_each_like_java() {
+        // Java's `new String(.., UTF_8)` gives 0078 fffd fffd 0000 0079 for these bytes.
+        let java = [0, 0, 0, 9, 0x78, 0xed, 0xa0, 0xbd, 0xed, 0xb8, 0x80, 0x00, 0x79];
+        assert_eq!(String::from_slice(&java), Ok("x\u{FFFD}\u{FFFD}\u{0}y".to_string()));
+        // Other malformed input keeps the usual one-replacement-per-maximal-subpart rule.
+        assert_eq!(String::from_slice(&[0, 0, 0, 3, 0x61, 0xff, 0xc3]), Ok("a\u{FFFD}\u{FFFD}".to_string()));
     }
 
     #[test]

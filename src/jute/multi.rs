@@ -167,18 +167,26 @@ impl Jute for MultiResponse {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
     #[test]
     fn captured_failed_multi_response_bytes() {
         // [create ok, check bad version, setData] from Java 3.8.0 (protocol.md §2.7).
-        let r = MultiResponse {
-            results: vec![OpResult::Error(0), OpResult::Error(-103), OpResult::Error(-2)],
-        };
+        let r = MultiResponse { results: vec![OpResult::Error(0), OpResult::Error(-103), OpResult::Error(-2)] };
         let expect: Vec<u8> = [
-            "ffffffff00", "00000000", "00000000", "ffffffff00", "ffffff99", "ffffff99", "ffffffff00",
-            "fffffffe", "fffffffe", "ffffffff01", "ffffffff",
+            "ffffffff00",
+            "00000000",
+            "00000000",
+            "ffffffff00",
+            "ffffff99",
+            "ffffff99",
+            "ffffffff00",
+            "fffffffe",
+            "fffffffe",
+            "ffffffff01",
+            "ffffffff",
         ]
         .concat()
         .as_bytes()

@@ -324,6 +324,7 @@ impl Jute for ConnectResponse {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -339,10 +340,8 @@ mod tests {
     fn captured_connect_request_with_readonly_byte() {
         let hex = "00000000000000000000000000007530000000000000000000000010\
                    0000000000000000000000000000000001";
-        let bytes: Vec<u8> = (0..hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-            .collect();
+        let bytes: Vec<u8> =
+            (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
         assert_eq!(bytes.len(), 45);
         let req = ConnectRequest::from_slice(&bytes).unwrap();
         assert_eq!(req.time_out, 30000);

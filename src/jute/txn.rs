@@ -250,6 +250,7 @@ impl TxnEntry {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -261,10 +262,8 @@ mod tests {
     #[test]
     fn captured_create_txn_round_trips() {
         // `create /a "hello"` body from a Java 3.8.0 log.1 (protocol.md §4.3).
-        let body = hex(
-            "00000002 2f61 00000005 68656c6c6f 00000001 0000001f 00000005 776f726c64
-             00000006 616e796f6e65 00 00000001",
-        );
+        let body = hex("00000002 2f61 00000005 68656c6c6f 00000001 0000001f 00000005 776f726c64
+             00000006 616e796f6e65 00 00000001");
         let txn = Txn::decode_body(1, &mut &body[..]).unwrap();
         let Txn::Create(1, c) = &txn else { panic!("{txn:?}") };
         assert_eq!(c.path, "/a");
