@@ -120,3 +120,20 @@ def test_multi_mixing_read_and_write_is_rejected(root):
         # Java refuses the whole request at decode time ("Mixing different kind of ops")
         assert (rep.err, rep.body) == (-5, b"")
         assert c.call(zp.EXISTS, zp.path_watch(root + "/mix")).err == -101
+
+
+def test_write_op_inside_multi_read_is_rejected(root):
+    with zp.session() as c:
+        rep = c.call(zp.MULTI_READ, multi_body([(zp.CREATE, zp.create_req(root + "/w"))]))
+        assert rep.err == -5  # (Java 3.8.0 also sends a bare end marker as body; clients ignore it)
+        assert c.call(zp.EXISTS, zp.path_watch(root + "/w")).err == -101
+
+
+def test_empty_multi(root):
+    with zp.session() as c:
+        before = c.call(zp.EXISTS, zp.path_watch(root))
+        rep = c.call(zp.MULTI, multi_body([]))
+        assert (rep.err, rep.body) == (0, bytes.fromhex("ffffffff01ffffffff"))
+        assert rep.zxid > before.zxid  # an empty multi is still a txn
+        rep = c.call(zp.MULTI_READ, multi_body([]))
+        assert (rep.err, rep.body) == (0, bytes.fromhex("ffffffff01ffffffff"))
