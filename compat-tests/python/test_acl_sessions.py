@@ -36,7 +36,7 @@ def test_digest_vector():
     assert make_digest_acl_credential("u", "p") == "u:Jq7wMyA/w2Vd5WIDAKdu4OIIFEQ="
 
 
-def try_ops(client, node):
+def try_ops(client, node, acl):
     """Attempts each permission-gated op on `node`; returns {op: "ok" | "noauth"}."""
     out = {}
 
@@ -53,12 +53,9 @@ def try_ops(client, node):
     attempt("create", lambda: client.create(node + "/made-by-test"))
     attempt("delete", lambda: client.delete(node + "/victim"))
     attempt("getacl", lambda: client.get_acls(node))
-    attempt("setacl", lambda: client.set_acls(node, PERM_ACL[node]))
+    attempt("setacl", lambda: client.set_acls(node, acl))
     attempt("allchildren", lambda: ext.call(client, ext.GetAllChildrenNumber(node)))
     return out
-
-
-PERM_ACL = {}
 
 
 @pytest.mark.parametrize(
@@ -76,11 +73,10 @@ PERM_ACL = {}
 def test_world_permission_matrix(zk, zk_super, root, perms, expected):
     node = root + "/m"
     acl = [ACL(perms, ANYONE_ID_UNSAFE)]
-    PERM_ACL[node] = acl
     zk_super.create(node, b"")
     zk_super.create(node + "/victim", b"")
     zk_super.set_acls(node, acl)
-    got = try_ops(zk, node)
+    got = try_ops(zk, node, acl)
     allowed = {op for op, res in got.items() if res == "ok"}
     assert allowed == expected, got
     # exists needs no permission in 3.8.0
