@@ -28,15 +28,17 @@ SYSPROPS=(
   "-Dzookeeper.admin.enableServer=false"
 )
 
-SERVER_PID=""
 WORK=""
+server_pid() { cat "$WORK/server.pid" 2>/dev/null; }
 cleanup() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null
-    for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$SERVER_PID" 2>/dev/null
+  local pid
+  pid="$(server_pid)"
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null
   fi
-  SERVER_PID=""
+  [ -n "$WORK" ] && rm -f "$WORK/server.pid"
 }
 trap 'cleanup; [ -n "$WORK" ] && rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM
@@ -60,7 +62,7 @@ CFG
 wait_ready() { # port pid log
   local deadline=$((SECONDS + 60))
   while [ $SECONDS -lt $deadline ]; do
-    if ! kill -0 "$2" 2>/dev/null; then
+    if [ -z "$2" ] || ! kill -0 "$2" 2>/dev/null; then
       echo "run.sh: server exited early; log:" >&2; tail -50 "$3" >&2; return 1
     fi
     if [ "$("$VENV/bin/python" - "$1" <<'PY'
@@ -79,12 +81,41 @@ PY
   return 1
 }
 
+# write_launchers DIR PORT CMD...: DIR/start.sh starts CMD in the background (pid in DIR/server.pid,
+# output appended to DIR/server.log); DIR/restart.sh [SIGNAL] stops it with SIGNAL (default TERM;
+# KILL simulates a crash), starts it again and waits until it answers ruok. Tests get the latter
+# as ZK_RESTART.
+write_launchers() {
+  local dir="$1" port="$2"
+  shift 2
+  {
+    echo '#!/usr/bin/env bash'
+    printf 'cd %q\n' "$dir"
+    printf '%q ' "$@"
+    printf '>>%q 2>&1 </dev/null &\n' "$dir/server.log"
+    printf 'echo $! >%q\n' "$dir/server.pid"
+  } >"$dir/start.sh"
+  {
+    echo '#!/usr/bin/env bash'
+    echo 'set -u'
+    printf 'pid="$(cat %q)"\n' "$dir/server.pid"
+    echo 'kill -"${1:-TERM}" "$pid" 2>/dev/null'
+    echo 'for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done'
+    echo 'kill -0 "$pid" 2>/dev/null && { echo "restart.sh: server $pid did not stop" >&2; exit 1; }'
+    printf 'bash %q\n' "$dir/start.sh"
+    printf 'for _ in $(seq 1 600); do [ "$(%q -c %q %q 2>/dev/null)" = imok ] && exit 0; sleep 0.1; done\n' \
+      "$VENV/bin/python" 'import socket,sys;s=socket.create_connection(("127.0.0.1",int(sys.argv[1])),2);s.sendall(b"ruok");print(s.recv(8).decode())' "$port"
+    echo 'echo "restart.sh: server not ready after 60 s" >&2; exit 1'
+  } >"$dir/restart.sh"
+  chmod +x "$dir/start.sh" "$dir/restart.sh"
+}
+
 start_java() { # dir port
   write_cfg "$1" "$2"
-  java -Xmx512m "${SYSPROPS[@]}" \
+  write_launchers "$1" "$2" java -Xmx512m "${SYSPROPS[@]}" \
     -cp /usr/share/java/zookeeper.jar:/usr/share/java/zookeeper-jute.jar:/usr/share/java/slf4j-api.jar:/usr/share/java/slf4j-simple.jar \
-    org.apache.zookeeper.server.quorum.QuorumPeerMain "$1/zoo.cfg" >"$1/server.log" 2>&1 &
-  SERVER_PID=$!
+    org.apache.zookeeper.server.quorum.QuorumPeerMain "$1/zoo.cfg"
+  bash "$1/start.sh"
 }
 
 start_ruzk() { # dir port
@@ -93,8 +124,8 @@ start_ruzk() { # dir port
   if [ ! -x "$bin" ]; then
     (cd "$ROOT" && cargo build --release) || return 1
   fi
-  "$bin" server "$1/zoo.cfg" "${SYSPROPS[@]}" >"$1/server.log" 2>&1 &
-  SERVER_PID=$!
+  write_launchers "$1" "$2" "$bin" server "$1/zoo.cfg" "${SYSPROPS[@]}"
+  bash "$1/start.sh"
 }
 
 run_target() { # name port
@@ -102,12 +133,12 @@ run_target() { # name port
   WORK="$(mktemp -d "/tmp/compat-$name.XXXXXX")"
   echo "=== compat: target $name on 127.0.0.1:$port (work dir $WORK)"
   "start_$name" "$WORK" "$port" || { echo "run.sh: cannot start $name" >&2; return 1; }
-  wait_ready "$port" "$SERVER_PID" "$WORK/server.log" || { cleanup; return 1; }
+  wait_ready "$port" "$(server_pid)" "$WORK/server.log" || { cleanup; return 1; }
   local rc=0
   ZK_HOST="127.0.0.1:$port" ZK_TARGET="$name" ZK_SUPER="$SUPER_USER:$SUPER_PASS" \
-    ZK_SERVER_PID="$SERVER_PID" ZK_SERVER_LOG="$WORK/server.log" \
+    ZK_RESTART="$WORK/restart.sh" ZK_SERVER_LOG="$WORK/server.log" \
     "$VENV/bin/pytest" -p no:cacheprovider -q -rfE "$HERE/python" "${PYTEST_ARGS[@]}" || rc=$?
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+  if ! kill -0 "$(server_pid)" 2>/dev/null; then
     echo "run.sh: $name server died during the run; log tail:" >&2; tail -30 "$WORK/server.log" >&2; rc=1
   fi
   cleanup
