@@ -11,6 +11,7 @@
 //! - `bench`: the load generator.
 
 pub mod bench;
+pub mod config;
 pub mod jute;
 pub mod runtime;
 pub mod server;

@@ -45,7 +45,7 @@ CFG
   PID=$!
   local ok=
   for _ in $(seq 1 150); do
-    if out=$( (exec 3<>/dev/tcp/127.0.0.1/"$PORT" && printf srvr >&3 && cat <&3) 2>/dev/null) && [[ $out == *"Node count"* ]]; then
+    if out=$(timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/$0 && printf srvr >&3 && cat <&3' "$PORT" 2>/dev/null) && [[ $out == *"Node count"* ]]; then
       ok=1; echo "$out" | grep -E 'Zxid|Node count' | sed "s|^|  $(basename "$dir"): |"; break
     fi
     sleep 0.2

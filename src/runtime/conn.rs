@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 pub(crate) enum Out {
@@ -20,8 +20,6 @@ pub(crate) enum Out {
 
 pub(crate) struct ConnConfig {
     pub max_frame: usize,
-    #[allow(dead_code)]
-    pub whitelist: Vec<String>,
 }
 
 /// Per-connection outbound queue. Large, because Java buffers replies for a client that is
@@ -124,7 +122,9 @@ async fn reader(
         if first {
             first = false;
             if FOUR_LETTER_WORDS.iter().any(|w| **w == len_buf) {
-                let _ = core.send(CoreMsg::Input(Input::FourLetter { conn: id, word: len_buf })).await;
+                let _ = core
+                    .send(CoreMsg::Input(Input::FourLetter { conn: id, word: len_buf, io: Default::default() }))
+                    .await;
                 // Keep the socket until the writer has answered and closed it.
                 let mut sink = [0u8; 64];
                 while let Ok(n) = r.read(&mut sink).await {
@@ -150,9 +150,4 @@ async fn reader(
         }
     }
     let _ = core.send(CoreMsg::Input(Input::Closed { conn: id })).await;
-}
-
-#[allow(dead_code)]
-async fn _type_check(s: TcpStream) -> TcpStream {
-    s
 }

@@ -6,10 +6,10 @@
 mod conn;
 mod disk;
 
-use crate::server::{persist, Input, Now, Options, Output, Server};
+use crate::config::{Config, Props};
+use crate::server::{persist, Input, IoFacts, Now, Options, Output, Server};
 use crate::storage::restore::{restore_with, DataDirs, RestoreOptions};
 use anyhow::Context;
-use bytes::Bytes;
 use clap::Args;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -34,7 +34,6 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub data_log_dir: PathBuf,
     pub jute_maxbuffer: usize,
-    pub four_lw_whitelist: Vec<String>,
     pub opts: Options,
     pub force_sync: bool,
     pub fsync_warning_ms: u64,
@@ -76,100 +75,115 @@ pub fn run_server(a: ServerArgs) -> anyhow::Result<()> {
     rt.block_on(serve(settings))
 }
 
-/// Minimal zoo.cfg reading until the full `config` module lands.
+/// Reads zoo.cfg (or the embedded default) and the `-D`/`SERVER_JVMFLAGS`/`JVMFLAGS`
+/// properties with [`Config`], and resolves what the runtime needs.
 fn settings_from_args(a: &ServerArgs) -> anyhow::Result<Settings> {
-    let mut kv: HashMap<String, String> = HashMap::new();
-    let mut props: HashMap<String, String> = HashMap::new();
-    for p in &a.props {
-        if let Some((k, v)) = p.split_once('=') {
-            props.insert(k.trim().to_string(), v.trim().to_string());
-        }
-    }
-    let default_dir = match &a.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-            for line in text.lines() {
-                let line = line.trim();
-                if line.is_empty() || line.starts_with('#') {
-                    continue;
-                }
-                if let Some((k, v)) = line.split_once('=') {
-                    kv.insert(k.trim().to_string(), v.trim().to_string());
-                }
-            }
-            None
-        }
+    let props = Props::from_args_and_env(
+        &a.props,
+        std::env::var("SERVER_JVMFLAGS").ok().as_deref(),
+        std::env::var("JVMFLAGS").ok().as_deref(),
+    );
+    let config = match &a.config {
+        Some(path) => Config::load(path, &props)?,
         None => {
             let d = std::env::temp_dir().join(format!("ruzk-{}", std::process::id()));
-            kv.insert("dataDir".into(), d.display().to_string());
-            kv.insert("clientPort".into(), "2181".into());
-            kv.insert("clientPortAddress".into(), "127.0.0.1".into());
-            Some(d)
+            let mut c = Config::default_standalone(&d);
+            // -D flags still apply to the embedded default.
+            c = Config::parse(std::path::Path::new("<default>"), &default_cfg_text(&d), &props, &|_| None).unwrap_or(c);
+            tracing::info!(
+                "no config given: standalone server on 127.0.0.1:2181, data dir {} (tickTime 2000)",
+                d.display()
+            );
+            c
         }
     };
-    let get = |k: &str| -> Option<String> {
-        props.get(&format!("zookeeper.{k}")).or_else(|| props.get(k)).or_else(|| kv.get(k)).cloned()
-    };
-    let num = |k: &str, d: i64| -> anyhow::Result<i64> {
-        match get(k) {
-            Some(v) => v.parse::<i64>().with_context(|| format!("{k}: invalid number {v:?}")),
-            None => Ok(d),
-        }
-    };
-    let tick = num("tickTime", 2000)?;
-    let data_dir = PathBuf::from(get("dataDir").context("dataDir is not set")?);
-    let data_log_dir = get("dataLogDir").map(PathBuf::from).unwrap_or_else(|| data_dir.clone());
-    let port = num("clientPort", 2181)?;
-    let host = get("clientPortAddress").unwrap_or_else(|| "0.0.0.0".into());
-    let listen: SocketAddr =
-        format!("{host}:{port}").parse().with_context(|| format!("bad client address {host}:{port}"))?;
-    let min_to = num("minSessionTimeout", -1)?;
-    let max_to = num("maxSessionTimeout", -1)?;
-    let yes = |k: &str| get(k).is_some_and(|v| v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("yes"));
-    let whitelist = get("4lw.commands.whitelist").unwrap_or_else(|| "srvr".into());
-    let mut opts = Options {
-        tick_ms: tick as u64,
-        min_session_timeout_ms: if min_to < 0 { (2 * tick) as i32 } else { min_to as i32 },
-        max_session_timeout_ms: if max_to < 0 { (20 * tick) as i32 } else { max_to as i32 },
-        max_client_cnxns: num("maxClientCnxns", 60)? as usize,
-        super_digest: props.get("zookeeper.DigestAuthenticationProvider.superDigest").cloned(),
-        ..Options::default()
-    };
-    opts.prep.extended_types = yes("extendedTypesEnabled");
-    opts.prep.skip_acl = yes("skipACL");
-    opts.container_check_interval_ms =
-        props.get("znode.container.checkIntervalMs").and_then(|v| v.parse().ok()).unwrap_or(60000);
-    if let Some(d) = &default_dir {
-        tracing::info!("no config given: standalone server on {listen}, data dir {} (tickTime {tick})", d.display());
+    for w in &config.warnings {
+        tracing::warn!("{w}");
     }
+    let unsupported = config.unsupported();
+    if !unsupported.is_empty() {
+        anyhow::bail!("refusing to start: {}", unsupported.join("; "));
+    }
+    if config.is_distributed() {
+        anyhow::bail!(
+            "refusing to start: this zoo.cfg describes an ensemble ({} voting servers); ruzk runs standalone only so far",
+            config.voting_members().count()
+        );
+    }
+    settings_from_config(config)
+}
+
+fn default_cfg_text(d: &std::path::Path) -> String {
+    format!("tickTime=2000\ndataDir={}\nclientPort=2181\nclientPortAddress=127.0.0.1\n", d.display())
+}
+
+pub fn settings_from_config(c: Config) -> anyhow::Result<Settings> {
+    let port = c.client_port.context("no clientPort configured (secure-only clients are not supported)")?;
+    let host = c.client_port_address.clone().unwrap_or_else(|| "0.0.0.0".into());
+    let listen: SocketAddr = format!("{host}:{port}")
+        .parse()
+        .or_else(|_| format!("[{host}]:{port}").parse())
+        .with_context(|| format!("bad client address {host}:{port}"))?;
+    let tick = c.tick_time_ms.max(1) as i64;
+    let opts = Options {
+        server_id: 1,
+        tick_ms: tick as u64,
+        min_session_timeout_ms: c.min_session_timeout_ms,
+        max_session_timeout_ms: c.max_session_timeout_ms,
+        max_client_cnxns: c.max_client_cnxns.max(0) as usize,
+        super_digest: c.super_digest.clone(),
+        prep: crate::server::prep::PrepOptions {
+            extended_types: c.extended_types_enabled,
+            skip_acl: c.skip_acl,
+            close_session_txn: c.close_session_txn_enabled,
+            reconfig_enabled: c.reconfig_enabled,
+        },
+        container_check_interval_ms: c.container_check_interval_ms.max(1) as u64,
+        container_max_per_minute: c.container_max_per_minute.max(0) as u32,
+        container_max_never_used_ms: c.container_max_never_used_interval_ms,
+        config: Arc::new(c.clone()),
+    };
+    use crate::config::SnapshotCompression as Sc;
+    use crate::storage::snapshot::Compression;
     Ok(Settings {
         listen,
-        data_dir,
-        data_log_dir,
-        jute_maxbuffer: get("jute.maxbuffer").and_then(|v| parse_int(&v)).unwrap_or(0xfffff) as usize,
-        four_lw_whitelist: whitelist.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        data_dir: c.data_dir.clone(),
+        data_log_dir: c.data_log_dir.clone(),
+        jute_maxbuffer: c.jute_maxbuffer.max(0) as usize,
         opts,
-        force_sync: get("forceSync").is_none_or(|v| v != "no"),
-        fsync_warning_ms: num("fsync.warningthresholdms", 1000)? as u64,
-        snap_count: num("snapCount", 100000)?.max(2) as u64,
-        prealloc_kb: num("preAllocSize", 65536)?.max(0) as u64,
-        txn_log_size_limit_kb: Some(num("txnLogSizeLimitInKb", -1)?).filter(|v| *v > 0).map(|v| v as u64),
-        compression: crate::storage::snapshot::Compression::from_property(
-            &get("snapshot.compression.method").unwrap_or_default(),
-        ),
-        autopurge_retain: num("autopurge.snapRetainCount", 3)?.max(3) as usize,
-        autopurge_interval_hours: num("autopurge.purgeInterval", 0)?.max(0) as u64,
-        trust_empty_snapshot: yes("snapshot.trust.empty"),
+        force_sync: c.force_sync,
+        fsync_warning_ms: c.fsync_warning_threshold_ms.max(0) as u64,
+        snap_count: c.snap_count.max(2) as u64,
+        prealloc_kb: c.pre_alloc_size_kb.max(0) as u64,
+        txn_log_size_limit_kb: Some(c.txn_log_size_limit_kb).filter(|v| *v > 0).map(|v| v as u64),
+        compression: match c.snapshot_compression {
+            Sc::Checked => Compression::None,
+            Sc::Gzip => Compression::Gzip,
+            Sc::Snappy => Compression::Snappy,
+        },
+        autopurge_retain: c.autopurge_snap_retain_count.max(3) as usize,
+        autopurge_interval_hours: c.autopurge_purge_interval_hours.max(0) as u64,
+        trust_empty_snapshot: c.snapshot_trust_empty,
     })
 }
 
-/// Java's `Integer.decode`-style parsing (`0x` hex allowed) for `jute.maxbuffer`.
-fn parse_int(v: &str) -> Option<i64> {
-    let v = v.trim();
-    match v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
-        Some(h) => i64::from_str_radix(h, 16).ok(),
-        None => v.parse().ok(),
-    }
+/// The process and disk facts the four-letter words report.
+fn io_facts(dirs: &DataDirs) -> IoFacts {
+    let size = |d: &std::path::Path| -> i64 {
+        std::fs::read_dir(d)
+            .map(|rd| rd.flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len() as i64).sum())
+            .unwrap_or(0)
+    };
+    let open_fds = std::fs::read_dir("/proc/self/fd").map(|rd| rd.count() as i64).unwrap_or(-1);
+    let max_fds = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(-1);
+    IoFacts { data_dir_size: size(&dirs.snap), log_dir_size: size(&dirs.log), open_fds, max_fds }
 }
 
 async fn shutdown_signal() {
@@ -236,7 +250,7 @@ pub async fn serve(s: Settings) -> anyhow::Result<()> {
             }
         });
     }
-    let conn_cfg = Arc::new(conn::ConnConfig { max_frame: s.jute_maxbuffer, whitelist: s.four_lw_whitelist.clone() });
+    let conn_cfg = Arc::new(conn::ConnConfig { max_frame: s.jute_maxbuffer });
     let acceptor = tokio::spawn(conn::accept_loop(listener, core_tx.clone(), conn_cfg));
     let mut conns: HashMap<u64, mpsc::Sender<conn::Out>> = HashMap::new();
     let shutdown = shutdown_signal();
@@ -277,9 +291,13 @@ pub async fn serve(s: Settings) -> anyhow::Result<()> {
                     conns.insert(conn, tx);
                     server.handle(clock.now(), Input::Accepted { conn, addr });
                 }
-                Some(CoreMsg::Input(i)) => {
-                    if let Input::Closed { conn } = &i {
-                        conns.remove(conn);
+                Some(CoreMsg::Input(mut i)) => {
+                    match &mut i {
+                        Input::Closed { conn } => {
+                            conns.remove(conn);
+                        }
+                        Input::FourLetter { io, .. } => *io = io_facts(&dirs),
+                        _ => {}
                     }
                     server.handle(clock.now(), i);
                 }
@@ -294,9 +312,4 @@ pub async fn serve(s: Settings) -> anyhow::Result<()> {
     drop(core_rx);
     disk.stop();
     Ok(())
-}
-
-#[allow(dead_code)]
-fn _assert_send(b: Bytes) -> impl Send {
-    b
 }

@@ -9,6 +9,7 @@
 //! the change.
 
 pub mod error;
+pub mod fourlw;
 pub mod persist;
 pub mod prep;
 pub mod session;
@@ -48,6 +49,17 @@ pub struct Options {
     pub container_check_interval_ms: u64,
     pub container_max_per_minute: u32,
     pub container_max_never_used_ms: i64,
+    /// The configuration, for the four-letter words that print it.
+    pub config: std::sync::Arc<crate::config::Config>,
+}
+
+/// Process and disk facts the runtime measures for the four-letter words.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IoFacts {
+    pub data_dir_size: i64,
+    pub log_dir_size: i64,
+    pub open_fds: i64,
+    pub max_fds: i64,
 }
 
 impl Default for Options {
@@ -63,6 +75,7 @@ impl Default for Options {
             container_check_interval_ms: 60000,
             container_max_per_minute: 10000,
             container_max_never_used_ms: 0,
+            config: std::sync::Arc::new(crate::config::Config::default_standalone(std::path::Path::new("/tmp"))),
         }
     }
 }
@@ -82,6 +95,7 @@ pub enum Input {
     FourLetter {
         conn: ConnId,
         word: [u8; 4],
+        io: IoFacts,
     },
     /// The socket is gone (peer closed, error, or after our Close).
     Closed {
@@ -309,8 +323,8 @@ impl Server {
         match input {
             Input::Accepted { conn, addr } => self.accepted(conn, addr),
             Input::Frame { conn, frame } => self.on_frame(conn, frame),
-            Input::FourLetter { conn, word } => {
-                let text = self.four_letter(word);
+            Input::FourLetter { conn, word, io } => {
+                let text = self.four_letter(conn, word, &io);
                 self.outputs.push_back(Output::Send { conn, bytes: Bytes::from(text) });
                 self.outputs.push_back(Output::Close { conn });
                 self.conns.remove(&conn);
@@ -561,6 +575,7 @@ impl Server {
         let add = |id: Id, c: &mut Conn| {
             if !c.auth.contains(&id) {
                 c.auth.push(id);
+                acl::java_set_order(&mut c.auth);
             }
         };
         let ok = match a.scheme.as_str() {
@@ -880,8 +895,13 @@ impl Server {
                 let r: GetAllChildrenNumberRequest = dec(body)?;
                 let n = self.lookup(&r.path).ok_or(NO_NODE)?;
                 self.check_read(conn, n, perms::READ)?;
-                let p = if r.path.is_empty() { "/" } else { &r.path };
-                self.tree.all_children_number(p).encode(&mut out);
+                // Java counts keys starting with `path + "/"`: for "" that is every node.
+                let n = if r.path.is_empty() {
+                    self.tree.node_count() as i32
+                } else {
+                    self.tree.all_children_number(&r.path)
+                };
+                n.encode(&mut out);
             }
             op::SYNC => {
                 let r: SyncRequest = dec(body)?;
@@ -922,11 +942,15 @@ impl Server {
             op::ADD_WATCH => {
                 let r: AddWatchRequest = dec(body)?;
                 match r.mode {
+                    // Java 3.8.0 puts both persistent modes into both tables.
                     0 => {
                         self.watches.data.add(&r.path, conn, Mode::Persistent);
                         self.watches.child.add(&r.path, conn, Mode::Persistent);
                     }
-                    1 => self.watches.data.add(&r.path, conn, Mode::PersistentRecursive),
+                    1 => {
+                        self.watches.data.add(&r.path, conn, Mode::PersistentRecursive);
+                        self.watches.child.add(&r.path, conn, Mode::PersistentRecursive);
+                    }
                     _ => return Err(BAD_ARGUMENTS),
                 }
                 ErrorResponse { err: 0 }.encode(&mut out);
@@ -939,17 +963,18 @@ impl Server {
                     3 => (true, true),
                     _ => return Err(BAD_ARGUMENTS),
                 };
-                let has =
-                    (data && self.watches.data.has(&r.path, conn)) || (child && self.watches.child.has(&r.path, conn));
-                if !has {
-                    return Err(NO_WATCHER);
-                }
-                if op_code == op::REMOVE_WATCHES {
-                    if data {
-                        self.watches.data.remove(&r.path, conn);
+                if op_code == op::CHECK_WATCHES {
+                    // Java 3.8.0's containsWatcher ignores the caller: any watch on the path counts.
+                    let has =
+                        (data && self.watches.data.any_on(&r.path)) || (child && self.watches.child.any_on(&r.path));
+                    if !has {
+                        return Err(NO_WATCHER);
                     }
-                    if child {
-                        self.watches.child.remove(&r.path, conn);
+                } else {
+                    let c = child && self.watches.child.remove(&r.path, conn).is_some();
+                    let d = data && self.watches.data.remove(&r.path, conn).is_some();
+                    if !c && !d {
+                        return Err(NO_WATCHER);
                     }
                 }
             }
@@ -1006,21 +1031,21 @@ impl Server {
         let rel = w.relative_zxid;
         let mut fire: Vec<(EventType, String)> = Vec::new();
         for p in w.data_watches {
-            match self.tree.get(&p) {
+            match self.lookup(&p) {
                 None => fire.push((EventType::NodeDeleted, p)),
                 Some(n) if n.stat.mzxid > rel => fire.push((EventType::NodeDataChanged, p)),
                 Some(_) => self.watches.data.add(&p, conn, Mode::Standard),
             }
         }
         for p in w.exist_watches {
-            if self.tree.get(&p).is_some() {
+            if self.lookup(&p).is_some() {
                 fire.push((EventType::NodeCreated, p));
             } else {
                 self.watches.data.add(&p, conn, Mode::Standard);
             }
         }
         for p in w.child_watches {
-            match self.tree.get(&p) {
+            match self.lookup(&p) {
                 None => fire.push((EventType::NodeDeleted, p)),
                 Some(n) if n.stat.pzxid > rel => fire.push((EventType::NodeChildrenChanged, p)),
                 Some(_) => self.watches.child.add(&p, conn, Mode::Standard),
@@ -1032,6 +1057,7 @@ impl Server {
         }
         for p in w.persistent_recursive_watches {
             self.watches.data.add(&p, conn, Mode::PersistentRecursive);
+            self.watches.child.add(&p, conn, Mode::PersistentRecursive);
         }
         for (kind, p) in fire {
             let f = frame(|b| {
@@ -1072,30 +1098,111 @@ impl Server {
         }
     }
 
-    /// Four-letter words (`FourLetterCommands`). Formatting lives in `fourlw`.
-    fn four_letter(&self, word: [u8; 4]) -> String {
-        match &word {
-            b"ruok" => "imok".into(),
-            b"isro" => "rw".into(),
-            b"srvr" | b"stat" => {
-                let avg =
-                    if self.stats.count == 0 { 0.0 } else { self.stats.total_latency as f64 / self.stats.count as f64 };
-                format!(
-                    "Zookeeper version: {}\nLatency min/avg/max: {}/{:.4}/{}\nReceived: {}\nSent: {}\nConnections: {}\nOutstanding: {}\nZxid: 0x{:x}\nMode: standalone\nNode count: {}\n",
-                    crate::VERSION_STRING,
-                    self.stats.min_latency,
-                    avg,
-                    self.stats.max_latency,
-                    self.stats.packets_received,
-                    self.stats.packets_sent,
-                    self.conns.len(),
-                    self.queue.len(),
-                    self.tree.last_zxid,
-                    self.tree.node_count() + 1
-                )
+    /// Four-letter words (`FourLetterCommands`): the core fills a snapshot of its state,
+    /// `fourlw` formats it as Java does.
+    fn four_letter(&mut self, conn: ConnId, word: [u8; 4], io: &IoFacts) -> String {
+        use fourlw::{FourLw, SideEffect};
+        let Some(cmd) = fourlw::command_from_int(i32::from_be_bytes(word)) else {
+            return String::new();
+        };
+        let config = self.opts.config.clone();
+        let info = self.fourlw_info(conn, io);
+        match fourlw::side_effect(cmd, &info, &config) {
+            Some(SideEffect::ResetConnectionStats) => {
+                for c in self.conns.values_mut() {
+                    c.stats = ConnStats { established_ms: c.stats.established_ms, ..Default::default() };
+                }
             }
-            _ => format!("{} is not executed because it is not in the whitelist.\n", String::from_utf8_lossy(&word)),
+            Some(SideEffect::ResetServerStats) => self.stats = ServerStats::default(),
+            _ => {}
         }
+        if cmd == FourLw::TelnetClose {
+            return String::new();
+        }
+        fourlw::render(cmd, &info, &config)
+    }
+
+    fn fourlw_info(&self, this_conn: ConnId, io: &IoFacts) -> fourlw::FourLwInfo {
+        use fourlw::{ConnectionInfo, ExpiryBucket, SessionDump, Summary};
+        let cwd = std::path::PathBuf::from(".");
+        let mut info = fourlw::FourLwInfo::from_config(&self.opts.config, &cwd);
+        let summary = |count: u64, total: u64, min: u64, max: u64| Summary {
+            count: count as i64,
+            total: total as i64,
+            min: if count == 0 { i64::MAX } else { min as i64 },
+            max: max as i64,
+        };
+        info.serving = true;
+        info.last_zxid = self.tree.last_zxid;
+        // Java's DataTree counts the root under both "" and "/".
+        info.node_count = self.tree.node_count() as i64 + 1;
+        info.latency =
+            summary(self.stats.count, self.stats.total_latency, self.stats.min_latency, self.stats.max_latency);
+        info.packets_received = self.stats.packets_received as i64;
+        info.packets_sent = self.stats.packets_sent as i64;
+        // The 4lw connection itself counts, as in Java.
+        info.num_alive_connections = self.conns.len() as i64 + i64::from(!self.conns.contains_key(&this_conn));
+        info.outstanding_requests = self.queue.len() as i64;
+        let mut ids: Vec<&ConnId> = self.conns.keys().collect();
+        ids.sort();
+        for id in ids {
+            let Some(c) = self.conns.get(id) else { continue };
+            let st = &c.stats;
+            info.connections.push(ConnectionInfo {
+                remote: c.addr,
+                interest_ops: 1,
+                outstanding: 0,
+                packets_received: st.received as i64,
+                packets_sent: st.sent as i64,
+                session_id: c.session,
+                last_op: if st.last_op.is_empty() { "NA".into() } else { st.last_op.into() },
+                established_ms: st.established_ms,
+                session_timeout_ms: self.sessions.map.get(&c.session).map_or(0, |s| s.timeout_ms),
+                last_cxid: if st.count == 0 { -1 } else { i64::from(st.last_cxid) },
+                last_zxid: if st.count == 0 { -1 } else { st.last_zxid },
+                last_response_time_ms: st.last_response_ms,
+                last_latency_ms: st.last_latency as i64,
+                latency: summary(st.count, st.total_latency, st.min_latency, st.max_latency),
+            });
+        }
+        let mut by_session: std::collections::BTreeMap<i64, Vec<String>> = std::collections::BTreeMap::new();
+        for conn in self.watches.data.conns() {
+            if let Some(c) = self.conns.get(&conn) {
+                by_session.entry(c.session).or_default().extend(self.watches.data.paths_of(conn));
+            }
+        }
+        info.data_watches = by_session.into_iter().collect();
+        info.watch_count = (self.watches.data.count() + self.watches.child.count()) as i64;
+        let mut eph: Vec<(i64, Vec<String>)> =
+            self.tree.all_ephemerals().iter().map(|(s, p)| (*s, p.iter().cloned().collect())).collect();
+        eph.sort();
+        info.ephemerals = eph;
+        let mut buckets: std::collections::BTreeMap<u64, Vec<i64>> = std::collections::BTreeMap::new();
+        for (id, s) in &self.sessions.map {
+            buckets.entry(s.expire_at).or_default().push(*id);
+        }
+        // Expiry times are on the monotonic clock; `dump` prints wall-clock times.
+        let offset = self.now.wall_ms - self.now.mono_ms as i64;
+        info.sessions = SessionDump::Expiry {
+            local: None,
+            global: buckets
+                .into_iter()
+                .map(|(at, mut ids)| {
+                    ids.sort();
+                    ExpiryBucket { expire_at_ms: at as i64 + offset, entries: ids }
+                })
+                .collect(),
+        };
+        info.ephemerals_count = self.tree.ephemeral_count() as i64;
+        info.approximate_data_size = self.tree.approximate_data_size() as i64;
+        info.global_sessions = self.sessions.map.len() as i64;
+        info.open_file_descriptor_count = io.open_fds;
+        info.max_file_descriptor_count = io.max_fds;
+        info.uptime_ms = self.now.mono_ms as i64;
+        info.data_dir_size = io.data_dir_size;
+        info.log_dir_size = io.log_dir_size;
+        info.digest_log = self.tree.digest_log.iter().map(|(z, d)| (*z, *d as i64)).collect();
+        info
     }
 }
 

@@ -393,7 +393,39 @@ fn prepare_one(v: &mut View, ctx: &Ctx, op_code: i32, body: &[u8]) -> Result<Txn
     }
 }
 
-fn multi(v: &mut View, ctx: &Ctx, req: &MultiRequest) -> Txn {
+/// The op Java's `MultiOperationRecord` turns a create into: `Op.create` picks the op code
+/// from the flags, so create2 becomes create, flag 4 a createContainer, and a createTTL
+/// without TTL flags a plain create (its ttl dropped). A create (1/15/19) *with* TTL flags
+/// becomes a createTTL carrying a CreateRequest, which Java's prep fails on with a
+/// ClassCastException: the whole multi then answers MARSHALLINGERROR, if prep gets there.
+enum MultiCreate<'r> {
+    Create(CreateArgs<'r>),
+    Poison,
+}
+
+fn multi_create(o: &MultiOp) -> Option<MultiCreate<'_>> {
+    let plain = |path, data, acl, flags| {
+        let op = if flags == 4 { op::CREATE_CONTAINER } else { op::CREATE };
+        MultiCreate::Create(CreateArgs { op, path, data, acl, flags, ttl: -1 })
+    };
+    match o {
+        MultiOp::Create(_, r) if matches!(r.flags, 5 | 6) => Some(MultiCreate::Poison),
+        MultiOp::Create(_, r) => Some(plain(&r.path, &r.data, &r.acl, r.flags)),
+        MultiOp::CreateTtl(r) if matches!(r.flags, 5 | 6) => Some(MultiCreate::Create(CreateArgs {
+            op: op::CREATE_TTL,
+            path: &r.path,
+            data: &r.data,
+            acl: &r.acl,
+            flags: r.flags,
+            ttl: r.ttl,
+        })),
+        MultiOp::CreateTtl(r) => Some(plain(&r.path, &r.data, &r.acl, r.flags)),
+        _ => None,
+    }
+}
+
+/// `Err` when the whole multi fails (see [`MultiCreate::Poison`]).
+fn multi(v: &mut View, ctx: &Ctx, req: &MultiRequest) -> Result<Txn, i32> {
     let mut failed = false;
     let mut subs = Vec::with_capacity(req.ops.len());
     for o in &req.ops {
@@ -401,36 +433,16 @@ fn multi(v: &mut View, ctx: &Ctx, req: &MultiRequest) -> Txn {
             subs.push(Txn::Error(ErrorTxn { err: RUNTIME_INCONSISTENCY }));
             continue;
         }
-        let r = match o {
-            // 3.8 logs a create2 inside a multi as a plain create.
-            MultiOp::Create(t, r) => create(
-                v,
-                ctx,
-                CreateArgs {
-                    op: if *t == op::CREATE2 { op::CREATE } else { *t },
-                    path: &r.path,
-                    data: &r.data,
-                    acl: &r.acl,
-                    flags: r.flags,
-                    ttl: -1,
-                },
-            ),
-            MultiOp::CreateTtl(r) => create(
-                v,
-                ctx,
-                CreateArgs {
-                    op: op::CREATE_TTL,
-                    path: &r.path,
-                    data: &r.data,
-                    acl: &r.acl,
-                    flags: r.flags,
-                    ttl: r.ttl,
-                },
-            ),
-            MultiOp::Delete(r) => delete(v, ctx, r, false),
-            MultiOp::SetData(r) => set_data(v, ctx, r),
-            MultiOp::Check(r) => check(v, ctx, r),
-            MultiOp::GetChildren(_) | MultiOp::GetData(_) => Err(BAD_ARGUMENTS),
+        let r = match (multi_create(o), o) {
+            (Some(MultiCreate::Poison), _) => {
+                v.rollback();
+                return Err(MARSHALLING_ERROR);
+            }
+            (Some(MultiCreate::Create(args)), _) => create(v, ctx, args),
+            (None, MultiOp::Delete(r)) => delete(v, ctx, r, false),
+            (None, MultiOp::SetData(r)) => set_data(v, ctx, r),
+            (None, MultiOp::Check(r)) => check(v, ctx, r),
+            (None, _) => Err(BAD_ARGUMENTS),
         };
         match r {
             Ok(t) => subs.push(t),
@@ -441,19 +453,19 @@ fn multi(v: &mut View, ctx: &Ctx, req: &MultiRequest) -> Txn {
             }
         }
     }
-    Txn::Multi(subs)
+    Ok(Txn::Multi(subs))
 }
 
 /// Prepares one write. Never fails: a rejected request becomes `Txn::Error`.
 pub fn prepare(tree: &DataTree, pending: &mut Pending, ctx: &Ctx, op_code: i32, body: &[u8]) -> TxnEntry {
     let mut v = View { tree, pending, undo: Vec::new() };
     let txn = if op_code == op::MULTI {
-        match MultiRequest::from_slice(body) {
-            Ok(m) => match ctx.session_ok {
-                Ok(()) => multi(&mut v, ctx, &m),
-                Err(e) => Txn::Error(ErrorTxn { err: e }),
-            },
-            Err(_) => Txn::Error(ErrorTxn { err: MARSHALLING_ERROR }),
+        match MultiRequest::from_slice(body).map_err(|_| MARSHALLING_ERROR).and_then(|m| {
+            ctx.session_ok?;
+            multi(&mut v, ctx, &m)
+        }) {
+            Ok(t) => t,
+            Err(e) => Txn::Error(ErrorTxn { err: e }),
         }
     } else {
         match prepare_one(&mut v, ctx, op_code, body) {

@@ -77,16 +77,18 @@ impl Table {
         }
     }
 
-    /// `WatchManager.triggerWatch`: the watchers of `path` (and, for recursive watches, of its
-    /// ancestors), minus `suppress`. One-shot watches are removed.
-    pub fn trigger(&mut self, path: &str, suppress: &HashSet<ConnId>) -> HashSet<ConnId> {
+    /// `WatchManager.triggerWatch` (3.8.0): watchers of `path` itself, and recursive watchers
+    /// of its ancestors; recursive watchers never get NodeChildrenChanged; one-shot watches
+    /// are removed (even when their delivery is suppressed).
+    pub fn trigger(&mut self, path: &str, kind: EventType, suppress: &HashSet<ConnId>) -> HashSet<ConnId> {
         let mut out = HashSet::new();
         let mut fired_once = Vec::new();
         if let Some(m) = self.by_path.get(path) {
             for (&c, &mode) in m {
-                // Java removes a fired one-shot watch even when its delivery is suppressed.
-                if mode == Mode::Standard {
-                    fired_once.push(c);
+                match mode {
+                    Mode::PersistentRecursive if kind == EventType::NodeChildrenChanged => continue,
+                    Mode::Standard => fired_once.push(c),
+                    _ => {}
                 }
                 if !suppress.contains(&c) {
                     out.insert(c);
@@ -96,9 +98,9 @@ impl Table {
         for c in fired_once {
             self.remove(path, c);
         }
-        if self.recursive > 0 {
+        if self.recursive > 0 && kind != EventType::NodeChildrenChanged {
             let mut p = path;
-            while p != "/" {
+            while p != "/" && !p.is_empty() {
                 p = path::parent_or_root(p);
                 if let Some(m) = self.by_path.get(p) {
                     for (&c, &mode) in m {
@@ -110,6 +112,13 @@ impl Table {
             }
         }
         out
+    }
+
+    /// `WatchManager.containsWatcher` in 3.8.0: true if *any* connection watches exactly
+    /// `path` in this table (Java does not look at the caller).
+    pub fn any_on(&self, path: &str) -> bool {
+        // Java's path iterator yields nothing for "", so a watch on "" is never found.
+        !path.is_empty() && self.by_path.contains_key(path)
     }
 
     pub fn paths_of(&self, conn: ConnId) -> Vec<String> {
@@ -160,11 +169,11 @@ impl Watches {
     pub fn fire(&mut self, ev: &WatchEvent) -> Vec<ConnId> {
         let none = HashSet::new();
         let set = match ev.kind {
-            EventType::NodeCreated | EventType::NodeDataChanged => self.data.trigger(&ev.path, &none),
-            EventType::NodeChildrenChanged => self.child.trigger(&ev.path, &none),
+            EventType::NodeCreated | EventType::NodeDataChanged => self.data.trigger(&ev.path, ev.kind, &none),
+            EventType::NodeChildrenChanged => self.child.trigger(&ev.path, ev.kind, &none),
             EventType::NodeDeleted => {
-                let mut s = self.data.trigger(&ev.path, &none);
-                let more = self.child.trigger(&ev.path, &s);
+                let mut s = self.data.trigger(&ev.path, ev.kind, &none);
+                let more = self.child.trigger(&ev.path, ev.kind, &s);
                 s.extend(more);
                 s
             }
@@ -200,9 +209,24 @@ mod tests {
     fn recursive_watch_sees_descendants_but_not_child_lists() {
         let mut w = Watches::default();
         w.data.add("/a", 7, Mode::PersistentRecursive);
+        w.child.add("/a", 7, Mode::PersistentRecursive);
         assert_eq!(w.fire(&ev(EventType::NodeCreated, "/a/b/c")), vec![7]);
         assert!(w.fire(&ev(EventType::NodeChildrenChanged, "/a/b")).is_empty());
+        assert!(w.fire(&ev(EventType::NodeChildrenChanged, "/a")).is_empty());
         assert_eq!(w.fire(&ev(EventType::NodeDataChanged, "/a")), vec![7]);
+    }
+
+    /// Java 3.8.0 keeps one mode per table: a later exists() on a recursively watched path
+    /// makes the data table standard, while the child table still delivers NodeDeleted for
+    /// descendants.
+    #[test]
+    fn standard_watch_overwrites_recursive_mode_in_one_table_only() {
+        let mut w = Watches::default();
+        w.data.add("/b", 3, Mode::PersistentRecursive);
+        w.child.add("/b", 3, Mode::PersistentRecursive);
+        w.data.add("/b", 3, Mode::Standard);
+        assert!(w.fire(&ev(EventType::NodeCreated, "/b/x")).is_empty());
+        assert_eq!(w.fire(&ev(EventType::NodeDeleted, "/b/x")), vec![3]);
     }
 
     #[test]

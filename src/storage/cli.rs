@@ -201,7 +201,7 @@ fn rewrite_log(file: &Path, out_dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `Request.op2String`.
+/// `Request.op2String` of 3.8.0, quirks included ("createTtl"; addWatch is "unknown 106").
 pub fn op_name(t: i32) -> String {
     let s = match t {
         op::NOTIFICATION => "notification",
@@ -224,7 +224,7 @@ pub fn op_name(t: i32) -> String {
         op::REMOVE_WATCHES => "removeWatches",
         op::CREATE_CONTAINER => "createContainer",
         op::DELETE_CONTAINER => "deleteContainer",
-        op::CREATE_TTL => "createTTL",
+        op::CREATE_TTL => "createTtl",
         op::MULTI_READ => "multiRead",
         op::AUTH => "auth",
         op::SET_WATCHES => "setWatches",
@@ -232,7 +232,6 @@ pub fn op_name(t: i32) -> String {
         op::SASL => "sasl",
         op::GET_EPHEMERALS => "getEphemerals",
         op::GET_ALL_CHILDREN_NUMBER => "getAllChildrenNumber",
-        op::ADD_WATCH => "addWatch",
         op::WHO_AM_I => "whoAmI",
         op::CREATE_SESSION => "createSession",
         op::CLOSE_SESSION => "closeSession",
@@ -259,7 +258,7 @@ fn acl_text(acl: &[Acl]) -> String {
 /// The body as `TxnLogToolkit.getFormattedTxnStr` lays it out (comma-separated fields).
 fn txn_text(t: &Txn) -> String {
     match t {
-        Txn::CreateSession(c) => format!("timeOut={}", c.time_out),
+        Txn::CreateSession(c) => c.time_out.to_string(),
         Txn::CloseSession(None) => String::new(),
         Txn::CloseSession(Some(p)) => format!("paths2Delete={}", p.join(",")),
         Txn::Create(_, c) => {
@@ -273,7 +272,7 @@ fn txn_text(t: &Txn) -> String {
         Txn::SetData(_, s) => format!("{},{},{}", s.path, text(&s.data), s.version),
         Txn::SetAcl(s) => format!("{},{},{}", s.path, acl_text(&s.acl), s.version),
         Txn::Check(c) => format!("{},{}", c.path, c.version),
-        Txn::Error(e) => format!("err={}", e.err),
+        Txn::Error(e) => e.err.to_string(),
         Txn::Multi(subs) => {
             subs.iter().map(|s| format!("{}:{}", op_name(s.type_code()), txn_text(s))).collect::<Vec<_>>().join(";")
         }
@@ -284,7 +283,7 @@ fn entry_line(t: &TxnEntry) -> String {
     let h = &t.header;
     let mut line = format!(
         "{} session {} cxid {} zxid {} {} {}",
-        java_date(h.time),
+        java_short_date(h.time),
         hex(h.client_id),
         hex(i64::from(h.cxid)),
         hex(h.zxid),
@@ -389,9 +388,8 @@ fn dump_snapshot(file: &Path, with_data: bool, as_json: bool, out: &mut impl Wri
     for (id, to) in &img.sessions {
         writeln!(out, "{:#016x}, {}, {}", id, to, eph.get(id).copied().unwrap_or(0))?;
     }
-    if let Some(d) = img.digest.filter(|d| d.zxid > 0) {
-        writeln!(out, "Target zxid digest is: {:x}, {}", d.zxid, d.digest)?;
-    }
+    // Java's SnapshotFormatter never reads the digest section, so its "Target zxid digest"
+    // line never appears; the digest is in the --json output.
     writeln!(out, "----")?;
     writeln!(out, "Last zxid: {}", hex(name_zxid.max(max_zxid)))?;
     Ok(())
@@ -445,6 +443,18 @@ pub fn java_date(ms: i64) -> String {
     format!("{wd} {mon} {d:02} {:02}:{:02}:{:02} UTC {y}", sod / 3600, sod % 3600 / 60, sod % 60)
 }
 
+/// `DateFormat.getDateTimeInstance(SHORT, LONG)` in an en-US JVM at UTC, as TxnLogToolkit
+/// prints it: `11/25/26, 10:45:05 AM UTC`.
+pub fn java_short_date(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let sod = secs.rem_euclid(86_400);
+    let (h24, min, sec) = (sod / 3600, sod % 3600 / 60, sod % 60);
+    let h12 = if h24 % 12 == 0 { 12 } else { h24 % 12 };
+    let ampm = if h24 < 12 { "AM" } else { "PM" };
+    format!("{m}/{d}/{:02}, {h12}:{min:02}:{sec:02} {ampm} UTC", y.rem_euclid(100))
+}
+
 /// Howard Hinnant's days-to-civil (proleptic Gregorian), days since 1970-01-01.
 fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;
@@ -473,6 +483,9 @@ mod tests {
         assert_eq!(java_date(0), "Thu Jan 01 00:00:00 UTC 1970");
         assert_eq!(java_date(1_795_603_152_000), "Wed Nov 25 10:39:12 UTC 2026");
         assert_eq!(java_date(951_782_400_000), "Tue Feb 29 00:00:00 UTC 2000");
+        assert_eq!(java_short_date(1_795_603_505_514), "11/25/26, 10:45:05 AM UTC");
+        assert_eq!(java_short_date(951_782_400_000 + 13 * 3_600_000), "2/29/00, 1:00:00 PM UTC");
+        assert_eq!(java_short_date(0), "1/1/70, 12:00:00 AM UTC");
     }
 
     #[test]
@@ -485,7 +498,10 @@ mod tests {
         let n = txnlog::read_file(p).unwrap().0.len();
         assert!(s.starts_with("ZooKeeper Transactional Log File with dbid 0 txnlog format version 2\n"));
         assert!(s.ends_with(&format!("EOF reached after {n} txns.\n")), "{s}");
-        assert!(s.contains(" zxid 0x1 createSession timeOut=30000"), "{s}");
+        assert!(
+            s.contains("\n11/25/26, 10:45:05 AM UTC session 0x100000c25c40000 cxid 0x0 zxid 0x1 createSession 30000"),
+            "{s}"
+        );
         assert!(s.contains(" create /a,hello,[31:world:anyone],false,1"), "{s}");
         let mut out = Vec::new();
         dump_log(p, true, &mut out).unwrap();

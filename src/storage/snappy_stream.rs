@@ -11,7 +11,8 @@ use std::io::{self, Read, Write};
 pub const MAGIC: [u8; 8] = [0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0];
 pub const HEADER_LEN: usize = 16;
 pub const BLOCK_SIZE: usize = 32 * 1024;
-/// A compressed block larger than this is garbage, not data (bounds the allocation).
+/// A block (compressed or not) larger than this is garbage, not data (bounds allocations);
+/// snappy-java writes 32 KiB blocks.
 const MAX_COMPRESSED_BLOCK: usize = 64 * 1024 * 1024;
 
 fn header() -> [u8; HEADER_LEN] {
@@ -125,6 +126,13 @@ impl<R: Read> SnappyReader<R> {
             (&mut self.inner).take(len as u64).read_to_end(&mut comp)?;
             if comp.len() != len as usize {
                 return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "truncated snappy block"));
+            }
+            // The block header states its decompressed size; refuse absurd ones before
+            // snap allocates them.
+            let raw_len =
+                snap::raw::decompress_len(&comp).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            if raw_len > MAX_COMPRESSED_BLOCK {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, format!("snappy block of {raw_len} bytes")));
             }
             self.block = self.dec.decompress_vec(&comp).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
             self.pos = 0;

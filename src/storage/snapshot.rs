@@ -102,6 +102,8 @@ pub fn snapshot_name(zxid: i64, c: Compression) -> String {
 struct Checked<W: Write> {
     inner: W,
     sum: adler32::RollingAdler32,
+    /// Reused encode buffer, so a big tree costs one small write per node, not allocations.
+    scratch: Vec<u8>,
 }
 
 impl<W: Write> Write for Checked<W> {
@@ -115,10 +117,13 @@ impl<W: Write> Write for Checked<W> {
     }
 }
 
-fn put<W: Write, T: Jute>(w: &mut W, v: &T) -> std::io::Result<()> {
-    let mut b = Vec::with_capacity(16);
+fn put<W: Write, T: Jute>(w: &mut Checked<W>, v: &T) -> std::io::Result<()> {
+    let mut b = std::mem::take(&mut w.scratch);
+    b.clear();
     v.encode(&mut b);
-    w.write_all(&b)
+    let r = w.write_all(&b);
+    w.scratch = b;
+    r
 }
 
 fn seal<W: Write>(w: &mut Checked<W>) -> std::io::Result<()> {
@@ -129,7 +134,7 @@ fn seal<W: Write>(w: &mut Checked<W>) -> std::io::Result<()> {
 
 /// Serialises the uncompressed snapshot stream into `w` (Java `FileSnap.serialize`).
 pub fn encode_image<W: Write>(img: &SnapshotImage, w: W) -> std::io::Result<W> {
-    let mut w = Checked { inner: w, sum: adler32::RollingAdler32::new() };
+    let mut w = Checked { inner: w, sum: adler32::RollingAdler32::new(), scratch: Vec::with_capacity(256) };
     put(&mut w, &(SNAP_MAGIC as i32))?;
     put(&mut w, &SNAP_VERSION)?;
     put(&mut w, &SNAP_DBID)?;
@@ -144,10 +149,15 @@ pub fn encode_image<W: Write>(img: &SnapshotImage, w: W) -> std::io::Result<W> {
         put(&mut w, list)?;
     }
     for n in &img.nodes {
-        put(&mut w, &n.path)?;
-        put(&mut w, &n.data)?;
-        put(&mut w, &n.acl)?;
-        put(&mut w, &n.stat)?;
+        let mut b = std::mem::take(&mut w.scratch);
+        b.clear();
+        n.path.encode(&mut b);
+        n.data.encode(&mut b);
+        n.acl.encode(&mut b);
+        n.stat.encode(&mut b);
+        let r = w.write_all(&b);
+        w.scratch = b;
+        r?;
     }
     put(&mut w, &"/".to_string())?;
     seal(&mut w)?;

@@ -196,3 +196,33 @@ fn compression_by_suffix_like_java() {
     assert_eq!(Compression::from_property(""), Compression::None);
     assert_eq!(snapshot_name(0x1a, Compression::Snappy), "snapshot.1a.snappy");
 }
+
+/// Random damage to real files (plain, gz, snappy) must give errors or images, never panics.
+#[test]
+fn random_damage_never_panics() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x5eed);
+    let files = [
+        java_snapshots().pop().unwrap().1,
+        data("java-3.8.0-compressed/snapshot.67.gz"),
+        data("java-3.8.0-compressed/snapshot.62.snappy"),
+    ];
+    let d = tempfile::tempdir().unwrap();
+    for f in &files {
+        let orig = std::fs::read(f).unwrap();
+        let target = d.path().join(f.file_name().unwrap());
+        for _ in 0..300 {
+            let mut b = orig.clone();
+            for _ in 0..rng.gen_range(1..4) {
+                let i = rng.gen_range(0..b.len());
+                b[i] = rng.gen();
+            }
+            if rng.gen_bool(0.3) {
+                b.truncate(rng.gen_range(0..b.len()));
+            }
+            std::fs::write(&target, &b).unwrap();
+            let _ = read_snapshot(&target);
+            let _ = is_valid_snapshot(&target);
+        }
+    }
+}

@@ -114,6 +114,28 @@ impl AclCache {
     }
 }
 
+/// Java's `String.hashCode` over UTF-16 units.
+fn java_string_hash(s: &str) -> i32 {
+    s.encode_utf16().fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
+}
+
+/// The bin of an `Id` in a small `ConcurrentHashMap` (16 bins): Java's auth-id set, whose
+/// iteration order decides how an `auth` ACL expands and what whoAmI lists.
+fn java_set_bin(id: &Id) -> i32 {
+    let h = 37i32
+        .wrapping_mul(37i32.wrapping_mul(17).wrapping_add(java_string_hash(&id.scheme)))
+        .wrapping_add(java_string_hash(&id.id));
+    let spread = (h ^ ((h as u32) >> 16) as i32) & 0x7fff_ffff;
+    spread & 15
+}
+
+/// Reorders a connection's auth ids (kept in insertion order) into the order Java's
+/// `ConcurrentHashMap`-backed set iterates them: bins in index order, insertion order inside
+/// a bin. Exact while the set stays below the map's first resize (12 ids).
+pub fn java_set_order(ids: &mut [Id]) {
+    ids.sort_by_key(java_set_bin);
+}
+
 /// `DigestAuthenticationProvider.generateDigest`: `user:BASE64(SHA1("user:password"))`.
 pub fn digest_id(user_password: &str) -> String {
     let user = user_password.split(':').next().unwrap_or("");
@@ -231,6 +253,13 @@ mod tests {
     #[test]
     fn digest_matches_java_vector() {
         assert_eq!(digest_id("u:p"), "u:Jq7wMyA/w2Vd5WIDAKdu4OIIFEQ=");
+    }
+
+    #[test]
+    fn java_string_hash_matches_java() {
+        assert_eq!(java_string_hash(""), 0);
+        assert_eq!(java_string_hash("digest"), -1331913276);
+        assert_eq!(java_string_hash("hello"), 99162322);
     }
 
     #[test]
