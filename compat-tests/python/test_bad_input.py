@@ -66,7 +66,9 @@ def test_undecodable_body_marshalling_error_connection_stays(root):
 
 
 @pytest.mark.parametrize(
-    "length", [-1, -100, 0x7FFFFFFF, 1024 * 1024 * 1024], ids=["minus1", "minus100", "intmax", "1GiB"]
+    "length",
+    [-1, -100, 0x7FFFFFFF, 1024 * 1024 * 1024, 2 * 1024 * 1024],
+    ids=["minus1", "minus100", "intmax", "1GiB", "2MiB"],
 )
 def test_bad_frame_length_closes_without_reply(length):
     with zp.session() as c:
@@ -83,6 +85,19 @@ def test_bad_frame_length_closes_without_reply(length):
             pass
         assert data == b"", f"expected no reply, got {data!r}"
         assert c.is_closed(timeout=0.5)
+
+
+def test_full_frame_over_jute_maxbuffer_closes(root):
+    with zp.session() as c:
+        body = zp.i32(1) + zp.i32(zp.SET_DATA) + zp.ustring(root) + zp.buffer(b"x" * (1100 * 1024)) + zp.i32(-1)
+        try:
+            c.send_frame(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server may close before reading it all
+        assert c.is_closed(timeout=10)
+    with zp.session() as d:
+        rep = d.call(zp.GET_DATA, zp.path_watch(root))
+        assert rep.err == 0 and rep.reader().buffer() in (None, b"")
 
 
 def test_bad_length_before_connect_closes():
