@@ -137,13 +137,17 @@ run_target() { # name port
   local rc=0
   ZK_HOST="127.0.0.1:$port" ZK_TARGET="$name" ZK_SUPER="$SUPER_USER:$SUPER_PASS" \
     ZK_RESTART="$WORK/restart.sh" ZK_SERVER_LOG="$WORK/server.log" \
-    "$VENV/bin/pytest" -p no:cacheprovider -q -rfE "$HERE/python" "${PYTEST_ARGS[@]}" || rc=$?
+    "$VENV/bin/pytest" -p no:cacheprovider -q -rfE "$HERE/python" "${PYTEST_ARGS[@]}" 2>&1 | tee "$WORK/pytest.log"
+  rc=${PIPESTATUS[0]}
   if ! kill -0 "$(server_pid)" 2>/dev/null; then
     echo "run.sh: $name server died during the run; log tail:" >&2; tail -30 "$WORK/server.log" >&2; rc=1
   fi
   cleanup
-  if [ $rc -ne 0 ]; then cp "$WORK/server.log" "/tmp/compat-$name-last-server.log" 2>/dev/null
-    echo "run.sh: server log kept at /tmp/compat-$name-last-server.log" >&2; fi
+  if [ $rc -ne 0 ]; then
+    cp "$WORK/server.log" "/tmp/compat-$name-last-server.log"
+    cp "$WORK/pytest.log" "/tmp/compat-$name-last-pytest.log"
+    echo "run.sh: logs kept in /tmp/compat-$name-last-{server,pytest}.log" >&2
+  fi
   rm -rf "$WORK"; WORK=""
   return $rc
 }
