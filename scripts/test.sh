@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The whole CI test suite: installs the reference tools, checks formatting and lints, runs the
+# unit tests, builds the release binary and runs the client-compatibility suites against ruzk.
+# Ends with one line "N passed, N failed" (tests counted from cargo test and pytest; a step
+# without its own test count, like fmt or clippy, counts as one) and exits non-zero on any failure.
+set -uo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+LOG_DIR="$(mktemp -d /tmp/ruzk-test.XXXXXX)"
+PASSED=0
+FAILED=0
+FAILED_STEPS=()
+
+# step NAME KIND CMD...   KIND: plain | cargo-test | pytest
+step() {
+  local name="$1" kind="$2"
+  shift 2
+  local log="$LOG_DIR/$name.log"
+  echo "=== $name: $*"
+  local start=$SECONDS rc=0
+  "$@" 2>&1 | tee "$log" || rc=$?
+  local p=0 f=0 counted=0
+  case "$kind" in
+    cargo-test)
+      while read -r a b; do p=$((p + a)); f=$((f + b)); counted=1; done < <(
+        sed -nE 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/p' "$log")
+      ;;
+    pytest)
+      while read -r line; do
+        counted=1
+        a=$(sed -nE 's/.*[^0-9]([0-9]+) passed.*/\1/p; s/^([0-9]+) passed.*/\1/p' <<<"$line" | head -1)
+        b=$(sed -nE 's/.*[^0-9]([0-9]+) failed.*/\1/p; s/^([0-9]+) failed.*/\1/p' <<<"$line" | head -1)
+        e=$(sed -nE 's/.*[^0-9]([0-9]+) errors?.*/\1/p' <<<"$line" | head -1)
+        p=$((p + ${a:-0})); f=$((f + ${b:-0} + ${e:-0}))
+      done < <(sed 's/=//g' "$log" | grep -E '^ *[0-9]+ (passed|failed|errors?)(,.*)? in [0-9.]+s')
+      ;;
+  esac
+  if [ $counted -eq 0 ]; then
+    if [ $rc -eq 0 ]; then p=1; else f=1; fi
+  elif [ $rc -ne 0 ] && [ $f -eq 0 ]; then
+    f=1  # the runner failed outside any counted test (build error, server did not start, ...)
+  fi
+  PASSED=$((PASSED + p)); FAILED=$((FAILED + f))
+  if [ $rc -ne 0 ] || [ $f -ne 0 ]; then FAILED_STEPS+=("$name"); fi
+  echo "=== $name: exit $rc, $p passed, $f failed, $((SECONDS - start)) s"
+}
+
+step install plain bash compat-tests/install.sh
+step fmt plain cargo fmt --check
+step clippy plain cargo clippy --all-targets -- -D warnings
+step cargo-test cargo-test cargo test
+step build-release plain cargo build --release
+if [ -x target/release/ruzk ]; then
+  step compat-ruzk pytest bash compat-tests/run.sh ruzk
+else
+  echo "=== compat-ruzk: skipped, no release binary"; FAILED=$((FAILED + 1)); FAILED_STEPS+=("compat-ruzk")
+fi
+
+echo
+if [ ${#FAILED_STEPS[@]} -gt 0 ]; then echo "failed steps: ${FAILED_STEPS[*]} (logs in $LOG_DIR)"; fi
+echo "$PASSED passed, $FAILED failed"
+[ ${#FAILED_STEPS[@]} -eq 0 ] && [ "$FAILED" -eq 0 ]
