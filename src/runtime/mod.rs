@@ -8,7 +8,7 @@ mod disk;
 
 use crate::config::{Config, Props};
 use crate::server::{persist, Input, IoFacts, Now, Options, Output, Server};
-use crate::storage::restore::{restore_with, DataDirs, RestoreOptions};
+use crate::storage::restore::{DataDirs, RestoreOptions};
 use anyhow::Context;
 use clap::Args;
 use std::collections::HashMap;
@@ -204,34 +204,33 @@ pub async fn serve(s: Settings) -> anyhow::Result<()> {
     let separate_log = (s.data_log_dir != s.data_dir).then_some(s.data_log_dir.as_path());
     let dirs = DataDirs::open(&s.data_dir, separate_log)?;
     let ropts = RestoreOptions { trust_empty_snapshot: s.trust_empty_snapshot };
-    let restored = restore_with(&dirs.snap, &dirs.log, &ropts)?;
-    let fresh = restored.image.is_none();
-    let (tree, rep) = persist::tree_from_restored(&restored, s.opts.prep.extended_types)
-        .map_err(|e| anyhow::anyhow!("restoring {}: {e}", dirs.snap.display()))?;
-    drop(restored);
+    let t0 = Instant::now();
+    let (tree, rep, fresh) = persist::restore_tree(&dirs.snap, &dirs.log, &ropts, s.opts.prep.extended_types)?;
     tracing::info!(
-        "Restored {} znodes and {} sessions; replayed {} txns (digest checked {}, mismatches {}); last zxid 0x{:x}",
+        "Restored {} znodes and {} sessions in {} ms; replayed {} txns (digest checked {}, mismatches {}); last zxid 0x{:x}",
         tree.node_count(),
         tree.sessions.len(),
+        t0.elapsed().as_millis(),
         rep.replayed,
         rep.digest_checked,
         rep.digest_mismatches,
         tree.last_zxid
     );
-    // Java writes a snapshot at every start (snapshot.0 on a fresh data dir).
-    let start_image = persist::image_from_tree(&tree);
-    let start_zxid = tree.last_zxid;
+    // Java writes a snapshot at every start: snapshot.0 on a fresh data dir, written here;
+    // after replaying logged txns the core takes one once serving (so the next start replays
+    // less); with nothing replayed the newest snapshot already is the state.
+    if fresh {
+        let path = dirs.snap.join(crate::storage::snapshot::snapshot_name(tree.last_zxid, s.compression));
+        crate::storage::snapshot::write_snapshot(&path, &persist::image_from_tree(&tree), s.compression)?;
+    }
     let mut server = Server::new(s.opts.clone(), tree, clock.now());
     let listener = conn::bind(s.listen).with_context(|| format!("binding {}", s.listen))?;
     tracing::info!("binding to port {}", s.listen);
     let (core_tx, mut core_rx) = mpsc::channel::<CoreMsg>(16384);
     let disk =
         disk::Disk::start(disk::DiskConfig::from_settings(&s, dirs.snap.clone(), dirs.log.clone()), core_tx.clone())?;
-    if fresh {
-        let path = dirs.snap.join(crate::storage::snapshot::snapshot_name(start_zxid, s.compression));
-        crate::storage::snapshot::write_snapshot(&path, &start_image, s.compression)?;
-    } else {
-        disk.snapshot(start_zxid, Box::new(start_image));
+    if rep.replayed > 0 {
+        server.handle(clock.now(), Input::TakeSnapshot);
     }
     if s.autopurge_interval_hours > 0 {
         let (snap, log, keep) = (dirs.snap.clone(), dirs.log.clone(), s.autopurge_retain);

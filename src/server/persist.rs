@@ -3,8 +3,9 @@
 //! with Java's digest cross-check during replay. Pure: files are read and written by
 //! `storage` and the runtime.
 
-use crate::storage::restore::Restored;
-use crate::storage::snapshot::{SnapNode, SnapshotImage, ZxidDigest, DIGEST_VERSION};
+use crate::jute::records::StatPersisted;
+use crate::storage::restore::{restore_using, RestoreOptions, Restored};
+use crate::storage::snapshot::{read_snapshot_into, SnapNode, SnapshotImage, SnapshotSink, ZxidDigest, DIGEST_VERSION};
 use crate::tree::DataTree;
 
 /// A consistent image of the tree as of `tree.last_zxid`.
@@ -34,30 +35,61 @@ pub struct ReplayReport {
     pub digest_mismatches: usize,
 }
 
-/// Builds the tree from a restored snapshot and replays the logged transactions after it,
-/// leniently as Java does (a fuzzy snapshot may already contain some of their effects).
-pub fn tree_from_restored(r: &Restored, extended_types: bool) -> Result<(DataTree, ReplayReport), String> {
-    let mut tree;
+/// A snapshot loaded straight into a tree, with its digest section.
+pub struct LoadedTree {
+    pub tree: DataTree,
+    pub digest: Option<ZxidDigest>,
+}
+
+struct TreeSink<'a> {
+    tree: &'a mut DataTree,
+}
+
+impl SnapshotSink for TreeSink<'_> {
+    fn session(&mut self, id: i64, timeout: i32) {
+        self.tree.sessions.insert(id, timeout);
+    }
+    fn acl(&mut self, id: i64, list: Vec<crate::jute::records::Acl>) {
+        self.tree.acls.insert_loaded(id, list);
+    }
+    fn node(&mut self, path: &str, data: Option<&[u8]>, acl: i64, stat: StatPersisted) -> Result<(), String> {
+        self.tree.load_node(path, data.map(bytes::Bytes::copy_from_slice), acl, stat)
+    }
+}
+
+/// Loads one snapshot file into a fresh tree (`FileSnap.deserialize`).
+pub fn load_tree(path: &std::path::Path, extended_types: bool) -> crate::storage::Result<LoadedTree> {
+    let mut tree = DataTree::empty(extended_types);
+    let digest = read_snapshot_into(path, &mut TreeSink { tree: &mut tree })?;
+    tree.acls.purge_unused();
+    Ok(LoadedTree { tree, digest })
+}
+
+/// Restores the data dir: the newest loadable snapshot straight into a tree, then the logged
+/// transactions after it, replayed leniently as Java does (a fuzzy snapshot may already hold
+/// some of their effects), with Java's digest cross-check once replay passes the snapshot's
+/// digest zxid.
+pub fn restore_tree(
+    snap_dir: &std::path::Path,
+    log_dir: &std::path::Path,
+    opts: &RestoreOptions,
+    extended_types: bool,
+) -> crate::storage::Result<(DataTree, ReplayReport, bool)> {
+    let r = restore_using(snap_dir, log_dir, opts, |p| load_tree(p, extended_types), |l| l.digest)?;
+    let fresh = r.image.is_none();
+    let (tree, rep) = replay(r, extended_types);
+    Ok((tree, rep, fresh))
+}
+
+fn replay(r: Restored<LoadedTree>, extended_types: bool) -> (DataTree, ReplayReport) {
     let mut check_from = i64::MAX;
-    match &r.image {
-        None => tree = DataTree::new(extended_types),
-        Some(img) => {
-            tree = DataTree::empty(extended_types);
-            for (id, list) in &img.acls {
-                tree.acls.insert_loaded(*id, list.clone());
-            }
-            for n in &img.nodes {
-                tree.load_node(&n.path, n.data.clone(), n.acl, n.stat.clone())?;
-            }
-            tree.acls.purge_unused();
-            for (id, to) in &img.sessions {
-                tree.sessions.insert(*id, *to);
-            }
+    let mut tree = match r.image {
+        None => DataTree::new(extended_types),
+        Some(LoadedTree { mut tree, digest }) => {
             tree.last_zxid = r.snap_zxid;
-            // Java compares digests only once replay has passed the fuzzy part.
-            check_from = img.digest.map_or(i64::MAX, |d| d.zxid);
-            if let Some(d) = img.digest {
-                if d.zxid == r.snap_zxid && d.digest as u64 != tree.digest() && d.zxid != 0 {
+            check_from = digest.map_or(i64::MAX, |d| d.zxid);
+            if let Some(d) = digest {
+                if d.zxid == r.snap_zxid && d.zxid != 0 && d.digest as u64 != tree.digest() {
                     tracing::warn!(
                         "snapshot digest at zxid 0x{:x} is {:x}, the loaded tree's is {:x}",
                         d.zxid,
@@ -66,8 +98,9 @@ pub fn tree_from_restored(r: &Restored, extended_types: bool) -> Result<(DataTre
                     );
                 }
             }
+            tree
         }
-    }
+    };
     let mut rep = ReplayReport::default();
     for e in &r.txns {
         tree.apply(&e.header, &e.txn);
@@ -89,13 +122,12 @@ pub fn tree_from_restored(r: &Restored, extended_types: bool) -> Result<(DataTre
             }
         }
     }
-    Ok((tree, rep))
+    (tree, rep)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::restore::restore;
     use std::path::Path;
 
     /// Java 3.8.0's own data dir (captured by compat-tests/storage): every logged digest must
@@ -103,8 +135,7 @@ mod tests {
     #[test]
     fn java_data_dir_replays_with_matching_digests() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/storage/java-3.8.0");
-        let r = restore(&dir, &dir).expect("restore");
-        let (tree, rep) = tree_from_restored(&r, true).expect("tree");
+        let (tree, rep, _) = restore_tree(&dir, &dir, &RestoreOptions::default(), true).expect("restore");
         assert!(rep.replayed > 0);
         assert!(rep.digest_checked > 0, "{rep:?}");
         assert_eq!(rep.digest_mismatches, 0, "{rep:?}");
@@ -126,8 +157,7 @@ mod tests {
                 std::fs::copy(e.path(), tmp.path().join(&name)).unwrap();
             }
         }
-        let r = restore(tmp.path(), tmp.path()).expect("restore");
-        let (_, rep) = tree_from_restored(&r, true).expect("tree");
+        let (_, rep, _) = restore_tree(tmp.path(), tmp.path(), &RestoreOptions::default(), true).expect("restore");
         assert!(rep.replayed > 50, "{rep:?}");
         assert!(rep.digest_checked > 50, "{rep:?}");
         assert_eq!(rep.digest_mismatches, 0, "{rep:?}");

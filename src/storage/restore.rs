@@ -74,9 +74,9 @@ pub struct RestoreOptions {
 }
 
 #[derive(Clone, Debug)]
-pub struct Restored {
+pub struct Restored<T = SnapshotImage> {
     /// `None`: no snapshot at all; start from a fresh tree and write `snapshot.0`, as Java does.
-    pub image: Option<SnapshotImage>,
+    pub image: Option<T>,
     /// The loaded snapshot's name zxid (0 when there is none).
     pub snap_zxid: i64,
     pub snap_path: Option<PathBuf>,
@@ -86,7 +86,7 @@ pub struct Restored {
     pub torn_tail_truncated: bool,
 }
 
-impl Restored {
+impl<T> Restored<T> {
     /// The highest zxid known after replay (`FileTxnSnapLog.restore`'s return value).
     pub fn last_zxid(&self) -> i64 {
         self.txns.last().map_or(self.snap_zxid, |t| t.header.zxid)
@@ -99,11 +99,23 @@ pub fn restore(snap_dir: &Path, log_dir: &Path) -> Result<Restored> {
 }
 
 pub fn restore_with(snap_dir: &Path, log_dir: &Path, opts: &RestoreOptions) -> Result<Restored> {
+    restore_using(snap_dir, log_dir, opts, read_snapshot, |img| img.digest)
+}
+
+/// `restore_with`, loading each candidate snapshot with `load` (the server loads straight into
+/// its tree); `digest_of` gives the loaded snapshot's digest section.
+pub fn restore_using<T>(
+    snap_dir: &Path,
+    log_dir: &Path,
+    opts: &RestoreOptions,
+    mut load: impl FnMut(&Path) -> Result<T>,
+    digest_of: impl Fn(&T) -> Option<super::snapshot::ZxidDigest>,
+) -> Result<Restored<T>> {
     let candidates = find_valid_snapshots(snap_dir)?;
     let mut loaded = None;
     for (zxid, path) in candidates.iter().take(MAX_SNAPSHOTS_TRIED) {
         tracing::info!("Reading snapshot {}", path.display());
-        match read_snapshot(path) {
+        match load(path) {
             Ok(img) => {
                 loaded = Some((*zxid, path.clone(), img));
                 break;
@@ -152,7 +164,7 @@ pub fn restore_with(snap_dir: &Path, log_dir: &Path, opts: &RestoreOptions) -> R
             torn_tail_truncated = true;
         }
     }
-    if let Some(d) = image.digest {
+    if let Some(d) = digest_of(&image) {
         if d.zxid > prev {
             tracing::warn!(
                 "Highest txn zxid 0x{prev:x} is not covering the snapshot digest zxid 0x{:x}, which might lead to inconsistent state",

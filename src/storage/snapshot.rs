@@ -220,51 +220,63 @@ fn tmp_path(path: &Path) -> PathBuf {
 
 /// Reads primitives while keeping the Adler32 of everything consumed and the offset (in the
 /// uncompressed stream) for error messages.
-struct SnapReader<'a, R: BufRead> {
-    inner: R,
-    sum: adler32::RollingAdler32,
-    pos: u64,
-    path: &'a Path,
+/// Receives a snapshot's contents as they are decoded, so a caller (the server's tree) can
+/// build its own structures without an intermediate copy of every node.
+pub trait SnapshotSink {
+    fn session(&mut self, id: i64, timeout: i32);
+    fn acl(&mut self, id: i64, list: Vec<Acl>);
+    /// One node; `path` is "" for the root. An `Err` (e.g. a missing parent) aborts the load.
+    fn node(
+        &mut self,
+        path: &str,
+        data: Option<&[u8]>,
+        acl: i64,
+        stat: StatPersisted,
+    ) -> std::result::Result<(), String>;
 }
 
-impl<R: BufRead> SnapReader<'_, R> {
-    fn bytes(&mut self, n: usize, what: &str) -> Result<Vec<u8>> {
-        let mut v = Vec::new();
-        (&mut self.inner)
-            .take(n as u64)
-            .read_to_end(&mut v)
-            .map_err(|e| StorageError::corrupt(self.path, self.pos, format!("reading {what}: {e}")))?;
-        if v.len() != n {
-            return Err(StorageError::corrupt(self.path, self.pos + v.len() as u64, format!("truncated in {what}")));
-        }
-        self.sum.update_buffer(&v);
-        self.pos += n as u64;
-        Ok(v)
-    }
-    fn fixed<const N: usize>(&mut self, what: &str) -> Result<[u8; N]> {
-        let v = self.bytes(N, what)?;
-        <[u8; N]>::try_from(v.as_slice()).map_err(|_| StorageError::corrupt(self.path, self.pos, what.to_string()))
+/// A cursor over a whole (decompressed) snapshot in memory. The Adler-32 seals are computed
+/// lazily over everything read so far, in one pass.
+struct Cursor<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    path: &'a Path,
+    sum: simd_adler32::Adler32,
+    summed: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
+        let end = self.pos.checked_add(n).filter(|e| *e <= self.buf.len());
+        let Some(end) = end else {
+            return Err(StorageError::corrupt(self.path, self.buf.len() as u64, format!("truncated in {what}")));
+        };
+        let s = self.buf.get(self.pos..end).unwrap_or_default();
+        self.pos = end;
+        Ok(s)
     }
     fn i32(&mut self, what: &str) -> Result<i32> {
-        Ok(i32::from_be_bytes(self.fixed::<4>(what)?))
+        let b = self.take(4, what)?;
+        Ok(i32::from_be_bytes(b.try_into().unwrap_or([0; 4])))
     }
     fn i64(&mut self, what: &str) -> Result<i64> {
-        Ok(i64::from_be_bytes(self.fixed::<8>(what)?))
+        let b = self.take(8, what)?;
+        Ok(i64::from_be_bytes(b.try_into().unwrap_or([0; 8])))
     }
     /// A length-prefixed buffer; -1 is null.
-    fn buffer(&mut self, what: &str) -> Result<Option<Vec<u8>>> {
+    fn buffer(&mut self, what: &str) -> Result<Option<&'a [u8]>> {
         let at = self.pos;
         let len = self.i32(what)?;
         if len == -1 {
             return Ok(None);
         }
         if len < 0 || len as usize > MAX_FIELD {
-            return Err(StorageError::corrupt(self.path, at, format!("bad length {len} for {what}")));
+            return Err(StorageError::corrupt(self.path, at as u64, format!("bad length {len} for {what}")));
         }
-        self.bytes(len as usize, what).map(Some)
+        self.take(len as usize, what).map(Some)
     }
-    fn string(&mut self, what: &str) -> Result<String> {
-        Ok(self.buffer(what)?.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default())
+    fn string(&mut self, what: &str) -> Result<std::borrow::Cow<'a, str>> {
+        Ok(self.buffer(what)?.map(String::from_utf8_lossy).unwrap_or_default())
     }
     fn count(&mut self, what: &str) -> Result<usize> {
         let at = self.pos;
@@ -273,42 +285,40 @@ impl<R: BufRead> SnapReader<'_, R> {
         if n == -1 {
             return Ok(0);
         }
-        usize::try_from(n).map_err(|_| StorageError::corrupt(self.path, at, format!("bad count {n} for {what}")))
+        usize::try_from(n).map_err(|_| StorageError::corrupt(self.path, at as u64, format!("bad count {n} for {what}")))
     }
     fn acl_list(&mut self) -> Result<Vec<Acl>> {
         let n = self.count("acl vector")?;
         let mut v = Vec::with_capacity(n.min(64));
         for _ in 0..n {
             let perms = self.i32("acl perms")?;
-            let scheme = self.string("acl scheme")?;
-            let id = self.string("acl id")?;
+            let scheme = self.string("acl scheme")?.into_owned();
+            let id = self.string("acl id")?.into_owned();
             v.push(Acl { perms, id: Id { scheme, id } });
         }
         Ok(v)
     }
-    /// `checkSealIntegrity`: the stored value must equal the sum of everything before it.
+    /// `checkSealIntegrity`: the stored value must equal the Adler-32 of everything before it.
     fn check_seal(&mut self) -> Result<()> {
-        let expect = i64::from(self.sum.hash());
+        self.sum.write(self.buf.get(self.summed..self.pos).unwrap_or_default());
+        self.summed = self.pos;
+        let expect = i64::from(self.sum.finish());
         let at = self.pos;
         let got = self.i64("seal")?;
         self.string("seal marker")?;
         if got != expect {
-            return Err(StorageError::ChecksumMismatch { path: self.path.to_path_buf(), offset: at });
+            return Err(StorageError::ChecksumMismatch { path: self.path.to_path_buf(), offset: at as u64 });
         }
+        self.sum.write(self.buf.get(self.summed..self.pos).unwrap_or_default());
+        self.summed = self.pos;
         Ok(())
-    }
-    /// True at a clean end of stream (the optional digest section is absent).
-    fn at_eof(&mut self) -> Result<bool> {
-        match self.inner.fill_buf() {
-            Ok(b) => Ok(b.is_empty()),
-            Err(e) => Err(StorageError::corrupt(self.path, self.pos, format!("reading: {e}"))),
-        }
     }
 }
 
-/// Decodes an uncompressed snapshot stream, verifying both seals. `path` is for messages.
-pub fn decode_image<R: BufRead>(input: R, path: &Path) -> Result<SnapshotImage> {
-    let mut r = SnapReader { inner: input, sum: adler32::RollingAdler32::new(), pos: 0, path };
+/// Decodes a whole snapshot (`FileSnap.deserialize` + `DataTree.deserialize`) held in memory,
+/// handing its sessions, ACLs and nodes to `sink`, and returns the digest section if present.
+pub fn decode_into(buf: &[u8], path: &Path, sink: &mut impl SnapshotSink) -> Result<Option<ZxidDigest>> {
+    let mut r = Cursor { buf, pos: 0, path, sum: simd_adler32::Adler32::new(), summed: 0 };
     let magic = r.i32("file header")? as u32;
     if magic != SNAP_MAGIC {
         return Err(StorageError::BadMagic { path: path.to_path_buf(), kind: "snapshot", magic });
@@ -316,66 +326,92 @@ pub fn decode_image<R: BufRead>(input: R, path: &Path) -> Result<SnapshotImage> 
     let _version = r.i32("file header")?;
     let _dbid = r.i64("file header")?;
     let n = r.count("session count")?;
-    let mut sessions = Vec::with_capacity(n.min(1 << 16));
     for _ in 0..n {
         let id = r.i64("session id")?;
         let to = r.i32("session timeout")?;
-        sessions.push((id, to));
+        sink.session(id, to);
     }
     let n = r.count("acl map size")?;
-    let mut acls = Vec::with_capacity(n.min(1 << 16));
     for _ in 0..n {
         let id = r.i64("acl id")?;
-        acls.push((id, r.acl_list()?));
+        let list = r.acl_list()?;
+        sink.acl(id, list);
     }
-    let mut nodes = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
     loop {
         let at = r.pos;
-        let path_s = r.string("node path")?;
-        if path_s == "/" {
+        let p = r.string("node path")?;
+        if p == "/" {
             break;
         }
-        let data = r.buffer("node data")?.map(Bytes::from);
+        let data = r.buffer("node data")?;
         let acl = r.i64("node acl")?;
-        let stat_b = r.bytes(STAT_PERSISTED_LEN, "node stat")?;
-        let stat =
-            StatPersisted::from_slice(&stat_b).map_err(|e| StorageError::corrupt(path, at, format!("stat: {e}")))?;
-        // DataTree.deserialize: every node but the root needs its parent already loaded.
-        if let Some(slash) = path_s.rfind('/') {
-            let parent = path_s.get(..slash).unwrap_or("");
-            if !seen.contains(parent) {
-                return Err(StorageError::corrupt(
-                    path,
-                    at,
-                    format!("Invalid Datatree, unable to find parent {parent} of path {path_s}"),
-                ));
-            }
-        }
-        seen.insert(path_s.clone());
-        nodes.push(SnapNode { path: path_s, data, acl, stat });
+        let stat_b = r.take(STAT_PERSISTED_LEN, "node stat")?;
+        let stat = StatPersisted::from_slice(stat_b)
+            .map_err(|e| StorageError::corrupt(path, at as u64, format!("stat: {e}")))?;
+        sink.node(&p, data, acl, stat).map_err(|e| StorageError::corrupt(path, at as u64, e))?;
     }
     r.check_seal()?;
-    let digest = if r.at_eof()? {
-        None
+    if r.pos >= buf.len() {
+        return Ok(None);
+    }
+    let zxid = r.i64("digest zxid")?;
+    let version = r.i32("digest version")?;
+    let digest = if version < 2 {
+        let at = r.pos;
+        let s = r.string("digest")?;
+        u64::from_str_radix(&s, 16)
+            .map_err(|_| StorageError::corrupt(path, at as u64, format!("bad legacy digest {s:?}")))? as i64
     } else {
-        let zxid = r.i64("digest zxid")?;
-        let version = r.i32("digest version")?;
-        let digest = if version < 2 {
-            let at = r.pos;
-            let s = r.string("digest")?;
-            u64::from_str_radix(&s, 16)
-                .map_err(|_| StorageError::corrupt(path, at, format!("bad legacy digest {s:?}")))? as i64
-        } else {
-            r.i64("digest")?
-        };
-        r.check_seal()?;
-        Some(ZxidDigest { zxid, version, digest })
+        r.i64("digest")?
     };
-    Ok(SnapshotImage { sessions, acls, nodes, digest })
+    r.check_seal()?;
+    Ok(Some(ZxidDigest { zxid, version, digest }))
 }
 
-/// Opens a snapshot file as its uncompressed stream, choosing the codec by suffix as Java does.
+/// Collects a snapshot into a [`SnapshotImage`], checking that every parent comes first.
+#[derive(Default)]
+struct ImageSink {
+    img: SnapshotImage,
+    seen: HashSet<String>,
+}
+
+impl SnapshotSink for ImageSink {
+    fn session(&mut self, id: i64, timeout: i32) {
+        self.img.sessions.push((id, timeout));
+    }
+    fn acl(&mut self, id: i64, list: Vec<Acl>) {
+        self.img.acls.push((id, list));
+    }
+    fn node(
+        &mut self,
+        path: &str,
+        data: Option<&[u8]>,
+        acl: i64,
+        stat: StatPersisted,
+    ) -> std::result::Result<(), String> {
+        // DataTree.deserialize: every node but the root needs its parent already loaded.
+        if let Some(slash) = path.rfind('/') {
+            let parent = path.get(..slash).unwrap_or("");
+            if !self.seen.contains(parent) {
+                return Err(format!("Invalid Datatree, unable to find parent {parent} of path {path}"));
+            }
+        }
+        self.seen.insert(path.to_string());
+        self.img.nodes.push(SnapNode { path: path.to_string(), data: data.map(Bytes::copy_from_slice), acl, stat });
+        Ok(())
+    }
+}
+
+/// Decodes a snapshot stream into an image (tools and tests; the server uses [`decode_into`]).
+pub fn decode_image<R: BufRead>(mut input: R, path: &Path) -> Result<SnapshotImage> {
+    let mut buf = Vec::new();
+    input.read_to_end(&mut buf).map_err(|e| StorageError::corrupt(path, buf.len() as u64, format!("reading: {e}")))?;
+    let mut sink = ImageSink::default();
+    let digest = decode_into(&buf, path, &mut sink)?;
+    sink.img.digest = digest;
+    Ok(sink.img)
+}
+
 fn open_stream(path: &Path) -> Result<Box<dyn BufRead>> {
     let file = File::open(path).map_err(|e| StorageError::io(path, e))?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -390,7 +426,25 @@ fn open_stream(path: &Path) -> Result<Box<dyn BufRead>> {
     })
 }
 
-/// Reads and verifies a snapshot (`FileSnap.deserialize` for one file).
+/// The decompressed bytes of a snapshot file.
+pub fn read_snapshot_bytes(path: &Path) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if Compression::from_file_name(name) == Compression::None {
+        return std::fs::read(path).map_err(|e| StorageError::io(path, e));
+    }
+    open_stream(path)?
+        .read_to_end(&mut buf)
+        .map_err(|e| StorageError::corrupt(path, buf.len() as u64, e.to_string()))?;
+    Ok(buf)
+}
+
+/// Reads a snapshot file straight into `sink`.
+pub fn read_snapshot_into(path: &Path, sink: &mut impl SnapshotSink) -> Result<Option<ZxidDigest>> {
+    let buf = read_snapshot_bytes(path)?;
+    decode_into(&buf, path, sink)
+}
+
 pub fn read_snapshot(path: &Path) -> Result<SnapshotImage> {
     decode_image(open_stream(path)?, path)
 }

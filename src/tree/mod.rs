@@ -10,6 +10,7 @@ use crate::jute::records::{Acl, Stat, StatPersisted};
 use crate::jute::txn::{op, Txn, TxnHeader};
 use acl::{AclCache, OPEN_UNSAFE_ACL_ID};
 use bytes::Bytes;
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 /// ephemeralOwner of a container node.
@@ -109,7 +110,9 @@ pub struct Applied {
 
 /// The tree plus the session table, as `ZKDatabase` holds them.
 pub struct DataTree {
-    nodes: HashMap<String, Znode>,
+    /// FxHash: deterministic and several times faster than SipHash on paths; the map is never
+    /// iterated into anything serialised (snapshots walk the children sets).
+    nodes: FxHashMap<String, Znode>,
     pub acls: AclCache,
     ephemerals: HashMap<i64, BTreeSet<String>>,
     containers: BTreeSet<String>,
@@ -164,7 +167,7 @@ impl DataTree {
     /// A fresh tree: `/`, `/zookeeper`, `/zookeeper/quota`, `/zookeeper/config`.
     pub fn new(extended_types: bool) -> DataTree {
         let mut t = DataTree {
-            nodes: HashMap::new(),
+            nodes: FxHashMap::default(),
             acls: AclCache::default(),
             ephemerals: HashMap::new(),
             containers: BTreeSet::new(),
@@ -233,15 +236,14 @@ impl DataTree {
             }
             OwnerKind::Void => {}
         }
-        if let Some(old) = self.nodes.remove(path) {
+        let node = Znode::new(data, acl, stat);
+        self.digest = self.digest.wrapping_add(node_digest(path, &node));
+        self.data_size += (path.len() + node.data.as_ref().map_or(0, |d| d.len())) as u64;
+        if let Some(old) = self.nodes.insert(path.to_string(), node) {
+            // Only a duplicate path in a damaged snapshot gets here.
             self.digest = self.digest.wrapping_sub(node_digest(path, &old));
+            self.data_size -= (path.len() + old.data.as_ref().map_or(0, |d| d.len())) as u64;
         }
-        let mut node = Znode::new(data, acl, stat);
-        if path == "/" {
-            // The root's children were linked before it was replaced; keep them.
-            node.children = BTreeSet::new();
-        }
-        self.insert_raw(path.to_string(), node);
         Ok(())
     }
 
