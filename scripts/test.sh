@@ -51,7 +51,17 @@ step clippy plain cargo clippy --all-targets -- -D warnings
 step cargo-test cargo-test cargo test
 step build-release plain cargo build --release
 if [ -x target/release/ruzk ]; then
+  PY="$ROOT/compat-tests/.venv/bin/python"
   step compat-ruzk pytest bash compat-tests/run.sh ruzk
+  step differential plain env RUZK_BIN=target/release/ruzk bash compat-tests/differential/run.sh
+  step crash-safety plain "$PY" compat-tests/durability/crash_safety.py --ruzk target/release/ruzk --rounds 25
+  step datadir-interop plain env PY="$PY" bash compat-tests/durability/interop.sh target/release/ruzk 110000
+  step storage-java-loads-ruzk plain bash compat-tests/storage/java-loads-ruzk-datadir.sh target/release/ruzk
+  step storage-server-interop plain bash compat-tests/storage/server-datadir-interop.sh target/release/ruzk
+  step storage-tools-match-java plain bash compat-tests/storage/tools-match-java.sh target/release/ruzk
+  step storage-recover-matches-java plain bash compat-tests/storage/recover-matches-java.sh target/release/ruzk
+  step storage-purge-matches-java plain bash compat-tests/storage/purge-matches-java.sh target/release/ruzk
+  step bench-smoke plain bash scripts/bench-smoke-ruzk.sh
 else
   echo "=== compat-ruzk: skipped, no release binary"; FAILED=$((FAILED + 1)); FAILED_STEPS+=("compat-ruzk")
 fi
