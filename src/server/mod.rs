@@ -902,7 +902,7 @@ impl Server {
                 let r: GetChildrenRequest = dec(body)?;
                 let n = self.lookup(&r.path).ok_or(NO_NODE)?;
                 self.check_read(conn, n, perms::READ)?;
-                let children: Vec<String> = n.children.iter().cloned().collect();
+                let children: Vec<String> = self.tree.child_names(n);
                 children.encode(&mut out);
                 if op_code == op::GET_CHILDREN2 {
                     self.tree.stat_of(n).encode(&mut out);
@@ -1011,7 +1011,7 @@ impl Server {
                             None => OpResult::Error(NO_NODE),
                             Some(n) => match self.check_read(conn, n, perms::READ) {
                                 Err(e) => OpResult::Error(e),
-                                Ok(()) => OpResult::GetChildren(n.children.iter().cloned().collect()),
+                                Ok(()) => OpResult::GetChildren(self.tree.child_names(n)),
                             },
                         },
                         MultiOp::GetData(g) => match self.lookup(&g.path) {
@@ -1104,7 +1104,7 @@ impl Server {
         let mut doomed = Vec::new();
         for p in self.tree.containers() {
             if let Some(n) = self.tree.get(p) {
-                if n.children.is_empty() {
+                if n.child_count() == 0 {
                     let never_used = self.opts.container_max_never_used_ms;
                     if n.stat.cversion > 0 || (never_used > 0 && wall - n.stat.mtime > never_used) {
                         doomed.push(p.clone());
@@ -1115,7 +1115,7 @@ impl Server {
         for p in self.tree.ttls() {
             if let Some(n) = self.tree.get(p) {
                 if let crate::tree::OwnerKind::Ttl(ttl) = crate::tree::owner_kind(n.stat.ephemeral_owner, true) {
-                    if n.children.is_empty() && ttl != 0 && wall - n.stat.mtime > ttl {
+                    if n.child_count() == 0 && ttl != 0 && wall - n.stat.mtime > ttl {
                         doomed.push(p.clone());
                     }
                 }

@@ -77,7 +77,7 @@ impl View<'_> {
             return r.clone().ok_or(NO_NODE);
         }
         let n = self.tree.get(p).ok_or(NO_NODE)?;
-        Ok(Record { stat: n.stat.clone(), children: n.children.len() as i32, acl: self.tree.acl_of(n) })
+        Ok(Record { stat: n.stat.clone(), children: n.child_count() as i32, acl: self.tree.acl_of(n) })
     }
     fn put(&mut self, p: &str, zxid: i64, r: Option<Record>) {
         let p = if p.is_empty() { "/" } else { p };

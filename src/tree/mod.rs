@@ -5,13 +5,15 @@
 
 pub mod acl;
 pub mod path;
+mod store;
 
 use crate::jute::records::{Acl, Stat, StatPersisted};
 use crate::jute::txn::{op, Txn, TxnHeader};
 use acl::{AclCache, OPEN_UNSAFE_ACL_ID};
 use bytes::Bytes;
-use rustc_hash::FxHashMap;
+use rustc_hash::FxHashSet;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use store::Store;
 
 /// ephemeralOwner of a container node.
 pub const CONTAINER_OWNER: i64 = i64::MIN;
@@ -49,12 +51,34 @@ pub struct Znode {
     pub data: Option<Bytes>,
     pub acl: i64,
     pub stat: StatPersisted,
-    pub children: BTreeSet<String>,
+    /// Children by slot number (see `store`); `None` for the many leaves.
+    children: Option<Box<FxHashSet<u32>>>,
 }
 
 impl Znode {
     fn new(data: Option<Bytes>, acl: i64, stat: StatPersisted) -> Znode {
-        Znode { data, acl, stat, children: BTreeSet::new() }
+        Znode { data, acl, stat, children: None }
+    }
+
+    pub fn child_count(&self) -> usize {
+        self.children.as_ref().map_or(0, |c| c.len())
+    }
+
+    fn add_child(&mut self, i: u32) {
+        self.children.get_or_insert_with(Default::default).insert(i);
+    }
+
+    fn remove_child(&mut self, i: u32) {
+        if let Some(c) = &mut self.children {
+            c.remove(&i);
+            if c.is_empty() {
+                self.children = None;
+            }
+        }
+    }
+
+    fn child_slots(&self) -> impl Iterator<Item = u32> + '_ {
+        self.children.iter().flat_map(|c| c.iter().copied())
     }
 }
 
@@ -112,7 +136,7 @@ pub struct Applied {
 pub struct DataTree {
     /// FxHash: deterministic and several times faster than SipHash on paths; the map is never
     /// iterated into anything serialised (snapshots walk the children sets).
-    nodes: FxHashMap<String, Znode>,
+    nodes: Store,
     pub acls: AclCache,
     ephemerals: HashMap<i64, BTreeSet<String>>,
     containers: BTreeSet<String>,
@@ -167,7 +191,7 @@ impl DataTree {
     /// A fresh tree: `/`, `/zookeeper`, `/zookeeper/quota`, `/zookeeper/config`.
     pub fn new(extended_types: bool) -> DataTree {
         let mut t = DataTree {
-            nodes: FxHashMap::default(),
+            nodes: Store::default(),
             acls: AclCache::default(),
             ephemerals: HashMap::new(),
             containers: BTreeSet::new(),
@@ -179,15 +203,15 @@ impl DataTree {
             extended_types,
             digest_log: VecDeque::new(),
         };
-        t.insert_raw("/".into(), Znode::new(Some(Bytes::new()), OPEN_UNSAFE_ACL_ID, StatPersisted::default()));
-        t.insert_raw(ZK.into(), Znode::new(Some(Bytes::new()), OPEN_UNSAFE_ACL_ID, StatPersisted::default()));
-        t.insert_raw(QUOTA.into(), Znode::new(Some(Bytes::new()), OPEN_UNSAFE_ACL_ID, StatPersisted::default()));
+        t.insert_raw("/", Znode::new(Some(Bytes::new()), OPEN_UNSAFE_ACL_ID, StatPersisted::default()));
+        let zk = t.insert_raw(ZK, Znode::new(Some(Bytes::new()), OPEN_UNSAFE_ACL_ID, StatPersisted::default()));
+        let quota = t.insert_raw(QUOTA, Znode::new(Some(Bytes::new()), OPEN_UNSAFE_ACL_ID, StatPersisted::default()));
         let cfg_acl = t.acls.intern(&acl::read_acl_unsafe());
         let cfg_stat = StatPersisted { aversion: -1, ..Default::default() };
-        t.insert_raw(CONFIG.into(), Znode::new(Some(Bytes::new()), cfg_acl, cfg_stat));
-        t.link_child("/", "zookeeper");
-        t.link_child(ZK, "quota");
-        t.link_child(ZK, "config");
+        let config = t.insert_raw(CONFIG, Znode::new(Some(Bytes::new()), cfg_acl, cfg_stat));
+        t.link_child("/", zk);
+        t.link_child(ZK, quota);
+        t.link_child(ZK, config);
         t
     }
 
@@ -201,27 +225,33 @@ impl DataTree {
         t
     }
 
-    fn insert_raw(&mut self, path: String, node: Znode) {
-        self.digest = self.digest.wrapping_add(node_digest(&path, &node));
+    /// Adds a node that is not in the tree yet; returns its slot.
+    fn insert_raw(&mut self, path: &str, node: Znode) -> u32 {
+        self.digest = self.digest.wrapping_add(node_digest(path, &node));
         self.data_size += (path.len() + node.data.as_ref().map_or(0, |d| d.len())) as u64;
-        self.nodes.insert(path, node);
+        self.nodes.insert(path, node).0
     }
 
-    fn link_child(&mut self, parent: &str, child: &str) {
+    fn link_child(&mut self, parent: &str, child: u32) {
         if let Some(p) = self.nodes.get_mut(parent) {
-            p.children.insert(child.to_string());
+            p.add_child(child);
         }
+    }
+
+    /// A node's child names, sorted (Java's order is unspecified; sorted is stable and tidy).
+    pub fn child_names(&self, node: &Znode) -> Vec<String> {
+        let mut v: Vec<String> =
+            node.child_slots().filter_map(|i| self.nodes.at(i)).map(|(p, _)| path::child_name(p).to_string()).collect();
+        v.sort_unstable();
+        v
     }
 
     /// Adds a node read from a snapshot (parents come first; the root arrives as "").
     pub fn load_node(&mut self, path: &str, data: Option<Bytes>, acl: i64, stat: StatPersisted) -> Result<(), String> {
         let path = if path.is_empty() { "/" } else { path };
-        if path != "/" {
-            let parent = path::parent_or_root(path).to_string();
-            if !self.nodes.contains_key(&parent) {
-                return Err(format!("snapshot node {path} has no parent {parent}"));
-            }
-            self.link_child(&parent, path::child_name(path));
+        let parent = path::parent_or_root(path);
+        if path != "/" && !self.nodes.contains(parent) {
+            return Err(format!("snapshot node {path} has no parent {parent}"));
         }
         self.acls.add_ref(acl);
         match owner_kind(stat.ephemeral_owner, self.extended_types) {
@@ -239,10 +269,16 @@ impl DataTree {
         let node = Znode::new(data, acl, stat);
         self.digest = self.digest.wrapping_add(node_digest(path, &node));
         self.data_size += (path.len() + node.data.as_ref().map_or(0, |d| d.len())) as u64;
-        if let Some(old) = self.nodes.insert(path.to_string(), node) {
+        let (slot, old) = self.nodes.insert(path, node);
+        if let Some(old) = old {
             // Only a duplicate path in a damaged snapshot gets here.
             self.digest = self.digest.wrapping_sub(node_digest(path, &old));
             self.data_size -= (path.len() + old.data.as_ref().map_or(0, |d| d.len())) as u64;
+            if let Some(n) = self.nodes.get_mut(path) {
+                n.children = old.children;
+            }
+        } else if path != "/" {
+            self.link_child(parent, slot);
         }
         Ok(())
     }
@@ -290,7 +326,7 @@ impl DataTree {
     /// `DataNode.copyStat`: the client view of a stored stat.
     pub fn stat_of(&self, node: &Znode) -> Stat {
         let s = &node.stat;
-        let num_children = node.children.len() as i32;
+        let num_children = node.child_count() as i32;
         let owner = match owner_kind(s.ephemeral_owner, self.extended_types) {
             OwnerKind::Normal(o) => o,
             _ => 0,
@@ -319,14 +355,13 @@ impl DataTree {
         if path == "/" {
             return self.nodes.len() as i32 - 1;
         }
+        let Some(n) = self.nodes.get(path) else { return 0 };
         let mut count = 0i32;
-        let mut stack = vec![path.to_string()];
-        while let Some(p) = stack.pop() {
-            if let Some(n) = self.nodes.get(&p) {
-                for c in &n.children {
-                    count += 1;
-                    stack.push(path::join(&p, c));
-                }
+        let mut stack: Vec<u32> = n.child_slots().collect();
+        while let Some(i) = stack.pop() {
+            count += 1;
+            if let Some((_, c)) = self.nodes.at(i) {
+                stack.extend(c.child_slots());
             }
         }
         count
@@ -334,13 +369,12 @@ impl DataTree {
 
     /// Pre-order walk from the root, parents before children, for snapshots.
     pub fn walk(&self, mut f: impl FnMut(&str, &Znode)) {
-        let mut stack = vec!["/".to_string()];
-        while let Some(p) = stack.pop() {
-            if let Some(n) = self.nodes.get(&p) {
-                f(&p, n);
-                for c in n.children.iter().rev() {
-                    stack.push(path::join(&p, c));
-                }
+        let Some(root) = self.nodes.find("/") else { return };
+        let mut stack = vec![root];
+        while let Some(i) = stack.pop() {
+            if let Some((p, n)) = self.nodes.at(i) {
+                f(p, n);
+                stack.extend(n.child_slots());
             }
         }
     }
@@ -490,11 +524,10 @@ impl DataTree {
             return TxnResult::Error(error::NO_NODE);
         };
         let parent = if parent_raw.is_empty() { "/" } else { parent_raw };
-        let name = path::child_name(path);
         let Some(pnode) = self.nodes.get(parent) else {
             return TxnResult::Error(error::NO_NODE);
         };
-        if pnode.children.contains(name) || self.nodes.contains_key(path) {
+        if self.nodes.contains(path) {
             return TxnResult::Error(error::NODE_EXISTS);
         }
         let pcur = pnode.stat.cversion;
@@ -505,7 +538,6 @@ impl DataTree {
                 p.stat.cversion = newc;
                 p.stat.pzxid = zxid;
             }
-            p.children.insert(name.to_string());
         });
         let stat = StatPersisted {
             czxid: zxid,
@@ -519,7 +551,8 @@ impl DataTree {
             pzxid: zxid,
         };
         let acl_id = self.acls.intern(acl);
-        self.insert_raw(path.to_string(), Znode::new(data, acl_id, stat));
+        let slot = self.insert_raw(path, Znode::new(data, acl_id, stat));
+        self.link_child(parent, slot);
         match owner_kind(owner, self.extended_types) {
             OwnerKind::Container => {
                 self.containers.insert(path.to_string());
@@ -540,7 +573,7 @@ impl DataTree {
     fn delete_node(&mut self, path: &str, zxid: i64, ev: &mut Vec<WatchEvent>) -> Result<(), i32> {
         use crate::server::error;
         let parent = path::parent_or_root(path).to_string();
-        let Some(node) = self.nodes.remove(path) else {
+        let Some((slot, node)) = self.nodes.remove(path) else {
             // Replay leniency: the parent's pzxid still moves forward.
             if self.nodes.get(&parent).is_some_and(|p| zxid > p.stat.pzxid) {
                 self.change(&parent, |p| p.stat.pzxid = zxid);
@@ -551,9 +584,8 @@ impl DataTree {
         self.data_size = self.data_size.wrapping_sub((path.len() + node.data.as_ref().map_or(0, |d| d.len())) as u64);
         let acl = self.acls.get(node.acl);
         self.acls.release(node.acl);
-        let name = path::child_name(path).to_string();
         self.change(&parent, |p| {
-            p.children.remove(&name);
+            p.remove_child(slot);
             if zxid > p.stat.pzxid {
                 p.stat.pzxid = zxid;
             }
