@@ -1,8 +1,8 @@
 //! The disk thread: appends txn entries to Java's txn log and syncs them with group commit
 //! (every entry queued while one fsync runs shares the next), then reports `Durable` to the
 //! core. Every `snapCount/2 + rand(snapCount/2)` entries it rolls the log and asks the core
-//! for a snapshot, as Java's `SyncRequestProcessor` does. Snapshots are written here too,
-//! between batches, so the core never waits on a file.
+//! for a snapshot, as Java's `SyncRequestProcessor` does. Snapshots are written
+//! on a thread of their own, so neither the core nor a commit waits on them.
 
 use super::{CoreMsg, Settings};
 use crate::server::Input;
@@ -53,10 +53,10 @@ impl DiskConfig {
     }
 }
 
-fn write_snapshot(cfg: &DiskConfig, zxid: i64, img: &SnapshotImage) {
-    let path = cfg.snap_dir.join(snapshot::snapshot_name(zxid, cfg.compression));
+fn write_snapshot(dir: &std::path::Path, compression: Compression, zxid: i64, img: &SnapshotImage) {
+    let path = dir.join(snapshot::snapshot_name(zxid, compression));
     let t0 = std::time::Instant::now();
-    match snapshot::write_snapshot(&path, img, cfg.compression) {
+    match snapshot::write_snapshot(&path, img, compression) {
         Ok(()) => tracing::info!(
             "Snapshot taken: {} ({} nodes) in {} ms",
             path.display(),
@@ -125,7 +125,15 @@ impl Disk {
                     }
                 }
                 for (z, img) in snaps {
-                    write_snapshot(&cfg, z, &img);
+                    // On its own thread: a snapshot of a big tree takes long enough to write and
+                    // fsync that doing it here would hold up every commit behind it.
+                    let (dir, compression) = (cfg.snap_dir.clone(), cfg.compression);
+                    let spawned = std::thread::Builder::new()
+                        .name("ruzk-snapshot".into())
+                        .spawn(move || write_snapshot(&dir, compression, z, &img));
+                    if let Err(e) = spawned {
+                        tracing::error!("could not start the snapshot thread: {e}");
+                    }
                 }
             }
             let _ = log.commit();
