@@ -483,6 +483,9 @@ async fn bench(ctx: &Ctx, sr: &mut ServerResult, name: &str, extra: &[String]) -
     }
     let w = W::try_parse_from(&argv).map_err(|e| anyhow::anyhow!("bench args {argv:?}: {e}"))?;
     let cmd = format!("ruzk bench {}", argv.get(1..).unwrap_or_default().join(" "));
+    // Flush what earlier runs left dirty in the page cache, so no run pays for the previous
+    // run's writes (the server that wrote more would pay more). Same for both servers.
+    let _ = tokio::task::spawn_blocking(|| Command::new("sync").status()).await;
     eprintln!("   {cmd}");
     sr.run_commands.insert(name.to_string(), cmd);
     let r = execute(&w.l).await.with_context(|| format!("run {name}"))?;
@@ -850,6 +853,7 @@ fn markdown(res: &Results) -> String {
     let _ = writeln!(m, "- Saturation: each connection keeps `--inflight` requests outstanding. Fixed rate: requests are scheduled at the given total rate (in-flight cap 1000 per connection); a request delayed by a full in-flight window is timed from its scheduled send time (coordinated omission), others from the actual send; the rate is {} of the slower server's mixed 80/20 saturation throughput.", res.sizes.as_ref().map(|s| format!("{:.0}%", s.rate_fraction * 100.0)).unwrap_or_default());
     let _ = writeln!(m, "- Every successful getData reply in the throughput and fixed-rate runs is checked to carry exactly the value written (`--verify`); a wrong reply counts as an error.");
     let _ = writeln!(m, "- Each figure comes from one run. Other processes on the machine skew them (see the load averages under Machine); on our shared 2-core development machines repeated quick runs moved individual latency rows by 2x or more either way, so compare runs made on a quiet machine.");
+    let _ = writeln!(m, "- Before every run the runner calls `sync`, so dirty pages left by the previous run's writes do not land in the next run's measurements (same for both servers).");
     let _ = writeln!(m, "- CPU time per op: the server process's utime+stime (`/proc/<pid>/stat`) across the run (warmup included) divided by all replies in the run.");
     let _ = writeln!(m, "- Memory: VmRSS from `/proc/<pid>/status` 1 s after start and 2 s after the load finished. Java's RSS includes heap not yet collected and is bounded by -Xmx; it is what the operating system sees.");
     let _ = writeln!(m, "- Restart: the server is stopped with SIGTERM, restarted on the same data dir, and timed from spawn until a fresh session's getData of the last loaded znode succeeds.");
