@@ -249,13 +249,11 @@ impl SnapScanner {
 }
 
 fn int_at(b: &[u8], at: usize) -> Option<i32> {
-    let s = b.get(at..at + 4)?;
-    Some(i32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+    Some(i32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
 fn long_at(b: &[u8], at: usize) -> Option<i64> {
-    let s = b.get(at..at + 8)?;
-    Some(i64::from_be_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]))
+    Some(i64::from_be_bytes(b.get(at..at + 8)?.try_into().ok()?))
 }
 
 fn count(b: &[u8]) -> Result<Option<(u32, usize)>, PacketError> {
