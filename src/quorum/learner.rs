@@ -358,14 +358,24 @@ impl Learner {
         if !self.observer || ctx.opts.sync_enabled {
             ctx.append(zxid, data.clone());
         }
+        if ctx.opts.bugs.apply_uncommitted {
+            self.apply(ctx, entry, data);
+            return Ok(());
+        }
         if !self.observer {
             self.unacked.push_back(zxid);
         }
         self.pending.push_back(Pending { zxid, entry, data });
+        if ctx.opts.bugs.ack_before_durable {
+            self.flush_acks(ctx);
+        }
         Ok(())
     }
 
     fn on_commit(&mut self, ctx: &mut Ctx<'_>, zxid: Zxid) -> Result<(), Quit> {
+        if ctx.opts.bugs.apply_uncommitted {
+            return Ok(());
+        }
         let Some(head) = self.pending.front() else {
             tracing::warn!("Committing 0x{:x} without seeing txn", zxid.0);
             return Ok(());
@@ -401,7 +411,8 @@ impl Learner {
     /// durable log first, then `currentEpoch`, then the ACK, then the proposals' ACKs.
     fn try_ack_new_leader(&mut self, ctx: &mut Ctx<'_>) {
         let Phase::NewLeader(zxid) = self.phase else { return };
-        if self.snapshot_wait.is_some() || ctx.store.durable < ctx.store.appended {
+        let durable = ctx.store.durable >= ctx.store.appended || ctx.opts.bugs.ack_before_durable;
+        if self.snapshot_wait.is_some() || !durable {
             return;
         }
         ctx.store.current_epoch = self.new_epoch;
@@ -446,7 +457,7 @@ impl Learner {
             return;
         }
         while let Some(&z) = self.unacked.front() {
-            if z > ctx.store.durable {
+            if z > ctx.store.durable && !ctx.opts.bugs.ack_before_durable {
                 break;
             }
             self.unacked.pop_front();

@@ -71,6 +71,20 @@ pub struct PeerOptions {
     /// Test-only: always SNAP (`LearnerHandler.forceSnapSync`).
     pub force_snap_sync: bool,
     pub commit_log_count: usize,
+    /// Deliberately broken rules, for showing that the simulator's invariants catch them.
+    pub bugs: Bugs,
+}
+
+/// Test-only switches that break one Zab rule each. All off in production; the simulator
+/// turns one on to prove the invariant guarding that rule fires.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Bugs {
+    /// A follower ACKs a proposal (and NEWLEADER) as soon as it arrives, before it is durable.
+    pub ack_before_durable: bool,
+    /// A follower applies a proposal to its tree when it arrives, without waiting for COMMIT.
+    pub apply_uncommitted: bool,
+    /// A leader commits once it has any one acknowledgement besides its own.
+    pub commit_without_quorum: bool,
 }
 
 /// The durable facts the protocol keeps, and how far the log has got.
