@@ -83,7 +83,7 @@ pub struct Bugs {
     pub ack_before_durable: bool,
     /// A follower applies a proposal to its tree when it arrives, without waiting for COMMIT.
     pub apply_uncommitted: bool,
-    /// A leader commits once it has any one acknowledgement besides its own.
+    /// A leader commits a proposal on its first acknowledgement (its own, usually).
     pub commit_without_quorum: bool,
 }
 
