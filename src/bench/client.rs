@@ -6,10 +6,10 @@
 
 use super::stats::ConnStats;
 use super::workload::{Generator, Kind};
+use crate::jute::opcode::op;
 use crate::jute::records::{
     ConnectRequest, ConnectResponse, GetDataRequest, GetDataResponse, ReplyHeader, RequestHeader,
 };
-use crate::jute::txn::op;
 use crate::jute::Jute;
 use anyhow::{bail, Context};
 use bytes::Bytes;

@@ -8,21 +8,21 @@
 //! replies leave in request order and a watch event always precedes the reply that follows
 //! the change.
 
-pub mod error;
 pub mod fourlw;
 pub mod persist;
 pub mod prep;
 pub mod session;
 pub mod watch;
 
+use crate::jute::error_code::*;
 use crate::jute::multi::{MultiOp, MultiRequest, MultiResponse, OpResult};
+use crate::jute::opcode::{self, op};
 use crate::jute::records::*;
-use crate::jute::txn::{op, Txn, TxnEntry};
+use crate::jute::txn::{Txn, TxnEntry};
 use crate::jute::Jute;
 use crate::tree::acl::{self, perms};
 use crate::tree::{DataTree, EventType, TxnResult};
 use bytes::{BufMut, Bytes, BytesMut};
-use error::*;
 use prep::{Ctx, Pending, PrepOptions};
 use session::Sessions;
 use std::collections::{HashMap, VecDeque};
@@ -219,73 +219,6 @@ fn frame(f: impl FnOnce(&mut BytesMut)) -> Bytes {
     let len = (b.len() - 4) as i32;
     b[0..4].copy_from_slice(&len.to_be_bytes());
     b.freeze()
-}
-
-fn op_name(op_code: i32) -> &'static str {
-    match op_code {
-        op::CREATE | op::CREATE2 | op::CREATE_CONTAINER | op::CREATE_TTL => "CREA",
-        op::DELETE => "DELE",
-        op::EXISTS => "EXIS",
-        op::GET_DATA => "GETD",
-        op::SET_DATA => "SETD",
-        op::GET_ACL => "GETA",
-        op::SET_ACL => "SETA",
-        op::GET_CHILDREN | op::GET_CHILDREN2 => "GETC",
-        op::SYNC => "SYNC",
-        op::PING => "PING",
-        op::MULTI => "MULT",
-        op::MULTI_READ => "MLTR",
-        op::CLOSE_SESSION => "CLOS",
-        op::SET_WATCHES | op::SET_WATCHES2 => "SETW",
-        op::ADD_WATCH => "ADDW",
-        op::CHECK_WATCHES => "CHKW",
-        op::REMOVE_WATCHES => "REMW",
-        op::GET_EPHEMERALS => "GETE",
-        op::GET_ALL_CHILDREN_NUMBER => "GETACN",
-        op::WHO_AM_I => "HOMI",
-        op::AUTH => "AUTH",
-        _ => "NA",
-    }
-}
-
-/// Ops a client may send that are answered without a transaction.
-fn is_read(op_code: i32) -> bool {
-    matches!(
-        op_code,
-        op::EXISTS
-            | op::GET_DATA
-            | op::GET_ACL
-            | op::GET_CHILDREN
-            | op::SYNC
-            | op::PING
-            | op::GET_CHILDREN2
-            | op::CHECK
-            | op::CHECK_WATCHES
-            | op::REMOVE_WATCHES
-            | op::MULTI_READ
-            | op::SET_WATCHES
-            | op::GET_EPHEMERALS
-            | op::GET_ALL_CHILDREN_NUMBER
-            | op::SET_WATCHES2
-            | op::ADD_WATCH
-            | op::WHO_AM_I
-    )
-}
-
-fn is_client_write(op_code: i32) -> bool {
-    matches!(
-        op_code,
-        op::CREATE
-            | op::CREATE2
-            | op::CREATE_CONTAINER
-            | op::CREATE_TTL
-            | op::DELETE
-            | op::SET_DATA
-            | op::SET_ACL
-            | op::MULTI
-            | op::RECONFIG
-            | op::CLOSE_SESSION
-    )
 }
 
 impl Server {
@@ -555,11 +488,11 @@ impl Server {
                 self.reply(conn, h.xid, AUTH_FAILED, None);
                 self.close(conn);
             }
-            t if is_client_write(t) => {
+            t if opcode::is_client_write(t) => {
                 let ok = self.sessions.check(session);
                 self.submit_write(Some(conn), session, h.xid, t, &body, ok);
             }
-            t if is_read(t) => {
+            t if opcode::is_read(t) => {
                 let w = Work::Read { conn, xid: h.xid, op: t, body, arrived: now.mono_ms };
                 if self.queue.is_empty() {
                     self.execute(w);
@@ -665,7 +598,7 @@ impl Server {
         let (zxid, wall) = (self.tree.last_zxid, self.now.wall_ms);
         if let Some(c) = self.conns.get_mut(&conn) {
             let s = &mut c.stats;
-            s.last_op = op_name(op_code);
+            s.last_op = opcode::short_name(op_code);
             s.last_cxid = xid;
             s.last_zxid = zxid;
             s.last_response_ms = wall;

@@ -3,8 +3,9 @@
 //! (Java's `outstandingChanges`), assigns the zxid and stamps the time. A failing write becomes
 //! an error transaction that still consumes its zxid, as in Java. Pure: time comes in `Ctx`.
 
-use super::error::*;
+use crate::jute::error_code::*;
 use crate::jute::multi::{MultiOp, MultiRequest};
+use crate::jute::opcode::op;
 use crate::jute::records::*;
 use crate::jute::txn::*;
 use crate::jute::Jute;

@@ -130,7 +130,7 @@ impl Sessions {
     pub fn check(&self, id: i64) -> Result<(), i32> {
         match self.map.get(&id) {
             Some(s) if !s.closing => Ok(()),
-            _ => Err(super::error::SESSION_EXPIRED),
+            _ => Err(crate::jute::error_code::SESSION_EXPIRED),
         }
     }
 }
@@ -157,6 +157,6 @@ mod tests {
         assert_eq!(s.next_expiry(), Some(6000));
         assert!(s.expired(5999).is_empty());
         assert_eq!(s.expired(6000), vec![5]);
-        assert_eq!(s.check(5), Err(super::super::error::SESSION_EXPIRED));
+        assert_eq!(s.check(5), Err(crate::jute::error_code::SESSION_EXPIRED));
     }
 }

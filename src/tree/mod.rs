@@ -7,8 +7,10 @@ pub mod acl;
 pub mod path;
 mod store;
 
+use crate::jute::error_code;
+use crate::jute::opcode::op;
 use crate::jute::records::{Acl, Stat, StatPersisted};
-use crate::jute::txn::{op, Txn, TxnHeader};
+use crate::jute::txn::{Txn, TxnHeader};
 use acl::{AclCache, OPEN_UNSAFE_ACL_ID};
 use bytes::Bytes;
 use rustc_hash::FxHashSet;
@@ -431,7 +433,7 @@ impl DataTree {
             Txn::Create(t, c) => {
                 let owner = if c.ephemeral { hdr.client_id } else { 0 };
                 let r = self.create_node(&c.path, c.data.clone(), &c.acl, owner, c.parent_c_version, hdr, ev);
-                if matches!(r, TxnResult::Error(e) if e == crate::server::error::NODE_EXISTS) && *t == op::CREATE {
+                if matches!(r, TxnResult::Error(e) if e == error_code::NODE_EXISTS) && *t == op::CREATE {
                     self.set_cversion_pzxid(path::parent_or_root(&c.path), c.parent_c_version, hdr.zxid);
                 }
                 r
@@ -454,14 +456,14 @@ impl DataTree {
                     n.stat.mtime = hdr.time;
                 });
                 if !ok {
-                    return TxnResult::Error(crate::server::error::NO_NODE);
+                    return TxnResult::Error(error_code::NO_NODE);
                 }
                 ev.push(WatchEvent { kind: EventType::NodeDataChanged, path: s.path.clone(), acl: None });
                 TxnResult::SetData(self.stat(&s.path).unwrap_or_default())
             }
             Txn::SetAcl(s) => {
                 let Some(old) = self.nodes.get(&s.path).map(|n| n.acl) else {
-                    return TxnResult::Error(crate::server::error::NO_NODE);
+                    return TxnResult::Error(error_code::NO_NODE);
                 };
                 let new = self.acls.intern(&s.acl);
                 self.acls.release(old);
@@ -484,7 +486,7 @@ impl DataTree {
                         continue;
                     }
                     if failed {
-                        let ec = if post_failed { crate::server::error::RUNTIME_INCONSISTENCY } else { 0 };
+                        let ec = if post_failed { error_code::RUNTIME_INCONSISTENCY } else { 0 };
                         results.push(TxnResult::Error(ec));
                         continue;
                     }
@@ -519,16 +521,15 @@ impl DataTree {
         hdr: &TxnHeader,
         ev: &mut Vec<WatchEvent>,
     ) -> TxnResult {
-        use crate::server::error;
         let Some(parent_raw) = path::parent(path) else {
-            return TxnResult::Error(error::NO_NODE);
+            return TxnResult::Error(error_code::NO_NODE);
         };
         let parent = if parent_raw.is_empty() { "/" } else { parent_raw };
         let Some(pnode) = self.nodes.get(parent) else {
-            return TxnResult::Error(error::NO_NODE);
+            return TxnResult::Error(error_code::NO_NODE);
         };
         if self.nodes.contains(path) {
-            return TxnResult::Error(error::NODE_EXISTS);
+            return TxnResult::Error(error_code::NODE_EXISTS);
         }
         let pcur = pnode.stat.cversion;
         let newc = if parent_cversion == -1 { pcur + 1 } else { parent_cversion };
@@ -571,14 +572,13 @@ impl DataTree {
     }
 
     fn delete_node(&mut self, path: &str, zxid: i64, ev: &mut Vec<WatchEvent>) -> Result<(), i32> {
-        use crate::server::error;
         let parent = path::parent_or_root(path).to_string();
         let Some((slot, node)) = self.nodes.remove(path) else {
             // Replay leniency: the parent's pzxid still moves forward.
             if self.nodes.get(&parent).is_some_and(|p| zxid > p.stat.pzxid) {
                 self.change(&parent, |p| p.stat.pzxid = zxid);
             }
-            return Err(error::NO_NODE);
+            return Err(error_code::NO_NODE);
         };
         self.digest = self.digest.wrapping_sub(node_digest(path, &node));
         self.data_size = self.data_size.wrapping_sub((path.len() + node.data.as_ref().map_or(0, |d| d.len())) as u64);
