@@ -12,6 +12,8 @@
 //! Sample replies captured from Java 3.8.0 live in `tests/data/4lw/`; the tests rebuild them.
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
+mod from_server;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
