@@ -8,6 +8,7 @@
 pub mod client;
 pub mod compare;
 pub mod plot;
+pub mod results;
 pub mod run;
 pub mod stats;
 pub mod workload;

@@ -3,7 +3,7 @@
 //! better or worse ruzk is, on a log2 scale centred on parity. Uses plotters' SVG backend
 //! without font features, so it builds without system font libraries.
 
-use super::compare::{Results, Row};
+use super::results::{Results, Row};
 use anyhow::Context;
 use clap::Args;
 use plotters::prelude::*;

@@ -255,6 +255,10 @@ impl PhaseReport {
     }
 }
 
+/// The error code recorded for a reply that does not say what it should. Not a ZooKeeper
+/// code; chosen far from them.
+pub const BAD_REPLY: i32 = -100_000;
+
 /// Failures by "op:CODE_NAME".
 fn error_codes(s: &ConnStats) -> BTreeMap<String, u64> {
     let mut m = BTreeMap::new();
@@ -270,7 +274,7 @@ fn error_codes(s: &ConnStats) -> BTreeMap<String, u64> {
 pub fn code_name(code: i32) -> String {
     match error_code::java_name(code) {
         Some(n) => n.to_string(),
-        None if code == super::client::BAD_REPLY => "BADREPLY(client check: wrong getData length)".to_string(),
+        None if code == BAD_REPLY => "BADREPLY(client check: wrong getData length)".to_string(),
         None => code.to_string(),
     }
 }
