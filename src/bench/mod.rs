@@ -7,6 +7,7 @@
 
 pub mod client;
 pub mod compare;
+pub mod markdown;
 pub mod plot;
 pub mod results;
 pub mod run;
