@@ -375,6 +375,7 @@ async fn read_loop(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::jute::records::GetDataRequest;

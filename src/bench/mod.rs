@@ -4,6 +4,7 @@
 //!
 //! The generator is the same code for both servers, so the comparison measures servers and
 //! not clients. It runs on tokio with up to `--inflight` requests outstanding per session.
+#![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
 pub mod client;
 pub mod compare;
@@ -113,6 +114,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use clap::Parser;

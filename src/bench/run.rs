@@ -404,6 +404,7 @@ async fn zk_latencies(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::jute::records::{ConnectRequest, ConnectResponse, GetDataResponse, ReplyHeader, RequestHeader};

@@ -2,6 +2,7 @@
 //! tasks only frame bytes; a disk thread appends and fsyncs with group commit. The core
 //! never awaits a client: it `try_send`s into bounded per-connection queues and closes a
 //! connection whose queue is full.
+#![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
 mod conn;
 mod disk;

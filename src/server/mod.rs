@@ -7,6 +7,7 @@
 //! durable. Every request waits behind earlier writes, as in Java's standalone pipeline, so
 //! replies leave in request order and a watch event always precedes the reply that follows
 //! the change.
+#![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
 pub mod fourlw;
 mod handshake;

@@ -126,6 +126,7 @@ fn replay(r: Restored<LoadedTree>, extended_types: bool) -> (DataTree, ReplayRep
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use std::path::Path;

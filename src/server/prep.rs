@@ -491,6 +491,7 @@ pub fn prepare(tree: &DataTree, pending: &mut Pending, ctx: &Ctx, op_code: i32, 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -25,7 +25,9 @@ pub fn frame(f: impl FnOnce(&mut BytesMut)) -> Bytes {
     b.put_i32(0);
     f(&mut b);
     let len = (b.len() - 4) as i32;
-    b[0..4].copy_from_slice(&len.to_be_bytes());
+    if let Some(prefix) = b.get_mut(0..4) {
+        prefix.copy_from_slice(&len.to_be_bytes());
+    }
     b.freeze()
 }
 

@@ -2,6 +2,7 @@
 //! committed transaction into tree changes, a result and the watch events it fires. It reads
 //! no clock and does no I/O: two servers applying the same transactions hold equal trees
 //! (and equal digests, which [`DataTree::digest`] computes exactly as Java's `DigestCalculator`).
+#![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
 pub mod acl;
 pub mod path;
@@ -614,6 +615,7 @@ impl DataTree {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::jute::txn::CreateTxn;
