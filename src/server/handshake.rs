@@ -47,11 +47,11 @@ impl Server {
             self.close(conn);
             return;
         };
-        if req.last_zxid_seen > self.tree.last_zxid {
+        if req.last_zxid_seen > self.tree.last_zxid.0 {
             tracing::info!(
                 "Refusing session request for client as it has seen zxid 0x{:x} our last zxid is 0x{:x}",
                 req.last_zxid_seen,
-                self.tree.last_zxid
+                self.tree.last_zxid.0
             );
             self.close(conn);
             return;

@@ -26,6 +26,7 @@ use crate::jute::txn::TxnEntry;
 use crate::jute::Jute;
 use crate::tree::acl::{self, perms};
 use crate::tree::{DataTree, TxnResult};
+use crate::types::{ServerId, Zxid};
 use bytes::Bytes;
 use prep::{Ctx, Pending, PrepOptions};
 use read::ReadError;
@@ -46,7 +47,7 @@ pub struct Now {
 
 #[derive(Clone, Debug)]
 pub struct Options {
-    pub server_id: i64,
+    pub server_id: ServerId,
     pub tick_ms: u64,
     pub min_session_timeout_ms: i32,
     pub max_session_timeout_ms: i32,
@@ -72,7 +73,7 @@ pub struct IoFacts {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            server_id: 1,
+            server_id: ServerId(1),
             tick_ms: 2000,
             min_session_timeout_ms: 4000,
             max_session_timeout_ms: 40000,
@@ -110,7 +111,7 @@ pub enum Input {
     },
     /// The log is durable up to and including this zxid.
     Durable {
-        zxid: i64,
+        zxid: Zxid,
     },
     /// The log was rolled: take a snapshot (Java's `snapCount` trigger).
     TakeSnapshot,
@@ -123,9 +124,9 @@ pub enum Output {
     /// Close after everything queued before has been written.
     Close { conn: ConnId },
     /// Append one txn entry to the log; answer with `Input::Durable` once synced.
-    Append { zxid: i64, entry: Bytes },
+    Append { zxid: Zxid, entry: Bytes },
     /// Write this image as `snapshot.<zxid>`.
-    Snapshot { zxid: i64, image: Box<crate::storage::snapshot::SnapshotImage> },
+    Snapshot { zxid: Zxid, image: Box<crate::storage::snapshot::SnapshotImage> },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -159,8 +160,8 @@ pub struct Server {
     watches: Watches,
     conns: HashMap<ConnId, Conn>,
     queue: VecDeque<Work>,
-    last_zxid: i64,
-    durable_zxid: i64,
+    last_zxid: Zxid,
+    durable_zxid: Zxid,
     outputs: VecDeque<Output>,
     now: Now,
     next_container_check: u64,
@@ -251,7 +252,7 @@ impl Server {
         self.sessions.map.get(&id).map_or(0, |s| s.timeout_ms)
     }
 
-    pub fn last_zxid(&self) -> i64 {
+    pub fn last_zxid(&self) -> Zxid {
         self.tree.last_zxid
     }
 
@@ -289,7 +290,7 @@ impl Server {
 
     /// A reply to `xid` stamped with the last applied zxid, as Java stamps every reply.
     fn reply(&mut self, conn: ConnId, xid: i32, err: i32, body: &[u8]) {
-        let f = reply::reply(xid, self.tree.last_zxid, err, body);
+        let f = reply::reply(xid, self.tree.last_zxid.0, err, body);
         self.send(conn, f);
     }
 
@@ -360,12 +361,12 @@ impl Server {
         body: &[u8],
         ok: Result<(), i32>,
     ) {
-        self.last_zxid += 1;
+        self.last_zxid = self.last_zxid.next();
         let auth = conn.and_then(|c| self.conns.get(&c)).map(|c| c.auth.clone()).unwrap_or_default();
         let ctx = Ctx {
             session,
             cxid: xid,
-            zxid: self.last_zxid,
+            zxid: self.last_zxid.0,
             time: self.now.wall_ms,
             auth: &auth,
             session_ok: ok,
@@ -378,14 +379,14 @@ impl Server {
             }
         }
         let bytes = Bytes::from(entry.encode());
-        self.outputs.push_back(Output::Append { zxid: entry.header.zxid, entry: bytes });
+        self.outputs.push_back(Output::Append { zxid: Zxid(entry.header.zxid), entry: bytes });
         self.queue.push_back(Work::Write { entry, conn, xid, op: op_code, arrived: self.now.mono_ms });
     }
 
     fn drain(&mut self) {
         loop {
             match self.queue.front() {
-                Some(Work::Write { entry, .. }) if entry.header.zxid <= self.durable_zxid => {}
+                Some(Work::Write { entry, .. }) if Zxid(entry.header.zxid) <= self.durable_zxid => {}
                 Some(Work::Read { .. }) => {}
                 _ => break,
             }
@@ -398,7 +399,7 @@ impl Server {
     fn latency(&mut self, conn: ConnId, arrived: u64, xid: i32, op_code: i32) {
         let ms = self.now.mono_ms.saturating_sub(arrived);
         self.stats.latency.record(ms);
-        let (zxid, wall) = (self.tree.last_zxid, self.now.wall_ms);
+        let (zxid, wall) = (self.tree.last_zxid.0, self.now.wall_ms);
         if let Some(c) = self.conns.get_mut(&conn) {
             c.stats.record(ms, op_code, xid, zxid, wall);
         }
@@ -469,7 +470,7 @@ impl Server {
         let Some(c) = self.conns.get(&conn) else { return };
         let session = c.session;
         if op_code == op::PING {
-            let f = reply::reply(XID_PING, self.tree.last_zxid, 0, &[]);
+            let f = reply::reply(XID_PING, self.tree.last_zxid.0, 0, &[]);
             self.send(conn, f);
             return;
         }

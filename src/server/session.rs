@@ -3,6 +3,7 @@
 //! server; the replicated part (which sessions exist) lives in the tree.
 
 use super::watch::ConnId;
+use crate::types::ServerId;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// `ZooKeeperServer.superSecret`.
@@ -26,8 +27,8 @@ pub fn password(session_id: i64) -> [u8; 16] {
 }
 
 /// `SessionTrackerImpl.initializeNextSessionId`.
-pub fn first_session_id(now_ms: i64, server_id: i64) -> i64 {
-    let mut id = (((now_ms << 24) as u64) >> 8) as i64 | (server_id << 56);
+pub fn first_session_id(now_ms: i64, server_id: ServerId) -> i64 {
+    let mut id = (((now_ms << 24) as u64) >> 8) as i64 | (server_id.0 << 56);
     if id == i64::MIN {
         id += 1;
     }

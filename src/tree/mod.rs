@@ -12,6 +12,7 @@ use crate::jute::error_code;
 use crate::jute::opcode::op;
 use crate::jute::records::{Acl, Stat, StatPersisted};
 use crate::jute::txn::{Txn, TxnHeader};
+use crate::types::Zxid;
 use acl::{AclCache, OPEN_UNSAFE_ACL_ID};
 use bytes::Bytes;
 use rustc_hash::FxHashSet;
@@ -146,7 +147,7 @@ pub struct DataTree {
     ttls: BTreeSet<String>,
     /// sessionId → timeout (ms): the replicated session table.
     pub sessions: BTreeMap<i64, i32>,
-    pub last_zxid: i64,
+    pub last_zxid: Zxid,
     digest: u64,
     data_size: u64,
     pub extended_types: bool,
@@ -200,7 +201,7 @@ impl DataTree {
             containers: BTreeSet::new(),
             ttls: BTreeSet::new(),
             sessions: BTreeMap::new(),
-            last_zxid: 0,
+            last_zxid: Zxid::ZERO,
             digest: 0,
             data_size: 0,
             extended_types,
@@ -401,8 +402,8 @@ impl DataTree {
     pub fn apply(&mut self, hdr: &TxnHeader, txn: &Txn) -> Applied {
         let mut events = Vec::new();
         let result = self.apply_one(hdr, txn, &mut events);
-        if hdr.zxid > self.last_zxid {
-            self.last_zxid = hdr.zxid;
+        if hdr.zxid > self.last_zxid.0 {
+            self.last_zxid = Zxid(hdr.zxid);
         }
         if hdr.zxid % 128 == 0 && hdr.zxid != 0 {
             self.digest_log.push_back((hdr.zxid, self.digest));

@@ -33,7 +33,7 @@ impl Server {
         let cwd = std::path::PathBuf::from(".");
         let mut info = FourLwInfo::from_config(&self.opts.config, &cwd);
         info.serving = true;
-        info.last_zxid = self.tree.last_zxid;
+        info.last_zxid = self.tree.last_zxid.0;
         // Java's DataTree counts the root under both "" and "/".
         info.node_count = self.tree.node_count() as i64 + 1;
         info.latency = summary(&self.stats.latency);
