@@ -14,6 +14,7 @@ use crate::jute::opcode::op;
 use crate::jute::records::{AuthPacket, ConnectRequest, ConnectResponse, Id};
 use crate::jute::Jute;
 use crate::tree::acl;
+use crate::types::SessionId;
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -32,7 +33,7 @@ impl Server {
         let c = Conn {
             addr,
             state: ConnState::New,
-            session: 0,
+            session: SessionId(0),
             auth: vec![Id { scheme: "ip".into(), id: ip }],
             read_only_byte: false,
             backlog: VecDeque::new(),
@@ -69,7 +70,7 @@ impl Server {
         self.stats.packets_received += 1;
         if req.session_id == 0 {
             let id = self.sessions.next_id;
-            self.sessions.next_id = self.sessions.next_id.wrapping_add(1);
+            self.sessions.next_id = SessionId(id.0.wrapping_add(1));
             c.session = id;
             c.state = ConnState::Handshaking;
             self.sessions.add(id, timeout, now.mono_ms, Some(conn));
@@ -77,7 +78,7 @@ impl Server {
             self.submit_write(Some(conn), id, 0, op::CREATE_SESSION, &body, Ok(()));
             return;
         }
-        let id = req.session_id;
+        let id = SessionId(req.session_id);
         // A session lives on one connection: a reconnect closes the old one (CLIENT_RECONNECT).
         let old: Vec<ConnId> =
             self.conns.iter().filter(|(k, c)| **k != conn && c.session == id).map(|(k, _)| *k).collect();
@@ -94,26 +95,26 @@ impl Server {
                 c.session = id;
                 c.state = ConnState::Ready;
             }
-            tracing::info!("Established session 0x{:x} with negotiated timeout {} for client {}", id, timeout, conn);
+            tracing::info!("Established session {} with negotiated timeout {} for client {}", id, timeout, conn);
         }
         self.finish_session_init(conn, valid, id, timeout);
     }
 
-    fn finish_session_init(&mut self, conn: ConnId, valid: bool, id: i64, timeout: i32) {
+    fn finish_session_init(&mut self, conn: ConnId, valid: bool, id: SessionId, timeout: i32) {
         let Some(c) = self.conns.get(&conn) else {
             return;
         };
         let resp = ConnectResponse {
             protocol_version: 0,
             time_out: if valid { timeout } else { 0 },
-            session_id: if valid { id } else { 0 },
+            session_id: if valid { id.0 } else { 0 },
             passwd: Bytes::copy_from_slice(&if valid { session::password(id) } else { [0u8; 16] }),
             read_only: if c.read_only_byte { Some(false) } else { None },
         };
         let f = reply::frame(|b| resp.encode(b));
         self.send(conn, f);
         if !valid {
-            tracing::info!("Invalid session 0x{:x} for client {}, probably expired", id, conn);
+            tracing::info!("Invalid session {} for client {}, probably expired", id, conn);
             self.close(conn);
         }
     }
@@ -159,7 +160,7 @@ impl Server {
 
     /// The createSession txn of `session` is applied: the handshake that asked for it can
     /// answer, and the requests that arrived meanwhile run.
-    pub(super) fn session_created(&mut self, c: ConnId, session: i64) {
+    pub(super) fn session_created(&mut self, c: ConnId, session: SessionId) {
         let timeout = self.timeout_of(session);
         let live = self.conns.get(&c).is_some_and(|cn| cn.state == ConnState::Handshaking);
         if !live {
@@ -168,7 +169,7 @@ impl Server {
         if let Some(cn) = self.conns.get_mut(&c) {
             cn.state = ConnState::Ready;
         }
-        tracing::info!("Established session 0x{:x} with negotiated timeout {} for client {}", session, timeout, c);
+        tracing::info!("Established session {} with negotiated timeout {} for client {}", session, timeout, c);
         self.finish_session_init(c, true, session, timeout);
         let backlog: Vec<Bytes> = self.conns.get_mut(&c).map(|cn| cn.backlog.drain(..).collect()).unwrap_or_default();
         for f in backlog {
@@ -178,7 +179,7 @@ impl Server {
 
     /// The closeSession txn of `session` is applied: answer the closer, close every
     /// connection still on the session.
-    pub(super) fn session_closed(&mut self, session: i64, conn: Option<ConnId>, xid: i32) {
+    pub(super) fn session_closed(&mut self, session: SessionId, conn: Option<ConnId>, xid: i32) {
         self.sessions.remove(session);
         if let Some(c) = conn {
             self.reply(c, xid, 0, &[]);

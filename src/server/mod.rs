@@ -26,7 +26,7 @@ use crate::jute::txn::TxnEntry;
 use crate::jute::Jute;
 use crate::tree::acl::{self, perms};
 use crate::tree::{DataTree, TxnResult};
-use crate::types::{ServerId, Zxid};
+use crate::types::{ServerId, SessionId, Zxid};
 use bytes::Bytes;
 use prep::{Ctx, Pending, PrepOptions};
 use read::ReadError;
@@ -139,7 +139,7 @@ enum ConnState {
 struct Conn {
     addr: SocketAddr,
     state: ConnState,
-    session: i64,
+    session: SessionId,
     auth: Vec<Id>,
     /// Whether the ConnectRequest carried the readOnly byte (the response mirrors it).
     read_only_byte: bool,
@@ -178,7 +178,7 @@ impl Server {
         let mut sessions = Sessions::new(opts.tick_ms, first);
         // Restored sessions get a full fresh timeout from now, as Java does on restart.
         for (&id, &to) in &tree.sessions {
-            sessions.add(id, to, now.mono_ms, None);
+            sessions.add(SessionId(id), to, now.mono_ms, None);
         }
         let last = tree.last_zxid;
         Server {
@@ -239,7 +239,7 @@ impl Server {
     pub fn handle_timeout(&mut self, now: Now) {
         self.now = now;
         for id in self.sessions.expired(now.mono_ms) {
-            tracing::info!("Expiring session 0x{:x}, timeout of {}ms exceeded", id, self.timeout_of(id));
+            tracing::info!("Expiring session {}, timeout of {}ms exceeded", id, self.timeout_of(id));
             self.submit_write(None, id, 0, op::CLOSE_SESSION, &[], Ok(()));
         }
         if now.mono_ms >= self.next_container_check {
@@ -248,7 +248,7 @@ impl Server {
         }
     }
 
-    fn timeout_of(&self, id: i64) -> i32 {
+    fn timeout_of(&self, id: SessionId) -> i32 {
         self.sessions.map.get(&id).map_or(0, |s| s.timeout_ms)
     }
 
@@ -355,7 +355,7 @@ impl Server {
     fn submit_write(
         &mut self,
         conn: Option<ConnId>,
-        session: i64,
+        session: SessionId,
         xid: i32,
         op_code: i32,
         body: &[u8],
@@ -364,7 +364,7 @@ impl Server {
         self.last_zxid = self.last_zxid.next();
         let auth = conn.and_then(|c| self.conns.get(&c)).map(|c| c.auth.clone()).unwrap_or_default();
         let ctx = Ctx {
-            session,
+            session: session.0,
             cxid: xid,
             zxid: self.last_zxid.0,
             time: self.now.wall_ms,
@@ -448,7 +448,7 @@ impl Server {
     }
 
     fn after_write(&mut self, entry: &TxnEntry, conn: Option<ConnId>, xid: i32, op_code: i32, result: TxnResult) {
-        let session = entry.header.client_id;
+        let session = SessionId(entry.header.client_id);
         match op_code {
             op::CREATE_SESSION => {
                 if let Some(c) = conn {
@@ -523,7 +523,7 @@ impl Server {
         }
         doomed.truncate(self.opts.container_max_per_minute as usize);
         for p in doomed {
-            self.submit_write(None, 0, 0, op::DELETE_CONTAINER, p.as_bytes(), Ok(()));
+            self.submit_write(None, SessionId(0), 0, op::DELETE_CONTAINER, p.as_bytes(), Ok(()));
         }
     }
 }

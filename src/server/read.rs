@@ -13,6 +13,7 @@ use crate::jute::records::*;
 use crate::jute::Jute;
 use crate::tree::acl::{self, perms};
 use crate::tree::{DataTree, EventType, Znode};
+use crate::types::SessionId;
 use bytes::Bytes;
 
 /// A read's error code, and the body Java sends with it in the rare cases it sends one.
@@ -35,7 +36,7 @@ pub struct Reader<'a> {
     pub tree: &'a DataTree,
     pub watches: &'a mut Watches,
     pub conn: ConnId,
-    pub session: i64,
+    pub session: SessionId,
     pub auth: &'a [Id],
     pub skip_acl: bool,
     /// Watch events `setWatches` fires at once; they go out before the reply.
@@ -172,7 +173,7 @@ fn get_ephemerals(r: &mut Reader, body: &[u8]) -> ReadResult {
     let prefix = prefix.trim();
     let all: Vec<String> = r
         .tree
-        .ephemerals_of(r.session)
+        .ephemerals_of(r.session.0)
         .map(|s| s.iter().filter(|p| prefix.is_empty() || prefix == "/" || p.starts_with(prefix)).cloned().collect())
         .unwrap_or_default();
     Ok(all.to_bytes())

@@ -53,7 +53,7 @@ impl Server {
                 outstanding: 0,
                 packets_received: st.received as i64,
                 packets_sent: st.sent as i64,
-                session_id: c.session,
+                session_id: c.session.0,
                 last_op: if st.last_op.is_empty() { "NA".into() } else { st.last_op.into() },
                 established_ms: st.established_ms,
                 session_timeout_ms: self.sessions.map.get(&c.session).map_or(0, |s| s.timeout_ms),
@@ -67,7 +67,7 @@ impl Server {
         let mut by_session: BTreeMap<i64, Vec<String>> = BTreeMap::new();
         for conn in self.watches.data.conns() {
             if let Some(c) = self.conns.get(&conn) {
-                by_session.entry(c.session).or_default().extend(self.watches.data.paths_of(conn));
+                by_session.entry(c.session.0).or_default().extend(self.watches.data.paths_of(conn));
             }
         }
         info.data_watches = by_session.into_iter().collect();
@@ -78,7 +78,7 @@ impl Server {
         info.ephemerals = eph;
         let mut buckets: BTreeMap<u64, Vec<i64>> = BTreeMap::new();
         for (id, s) in &self.sessions.map {
-            buckets.entry(s.expire_at).or_default().push(*id);
+            buckets.entry(s.expire_at).or_default().push(id.0);
         }
         // Expiry times are on the monotonic clock; `dump` prints wall-clock times.
         let offset = self.now.wall_ms - self.now.mono_ms as i64;
