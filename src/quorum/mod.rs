@@ -20,3 +20,6 @@ pub mod packet;
 pub mod peer;
 pub mod snap;
 pub mod sync;
+
+#[cfg(test)]
+mod tests;

@@ -137,6 +137,7 @@ pub struct Applied {
 }
 
 /// The tree plus the session table, as `ZKDatabase` holds them.
+#[derive(Clone)]
 pub struct DataTree {
     /// FxHash: deterministic and several times faster than SipHash on paths; the map is never
     /// iterated into anything serialised (snapshots walk the children sets).
