@@ -6,7 +6,7 @@
 
 use super::election::{Notification, ServerState};
 use super::io::{Input, LinkId, Output};
-use super::packet::{kind, QuorumPacket};
+use super::packet::kind;
 use super::peer::{Bugs, ElectionEvent, Elector, Majority, Peer, PeerOptions};
 use crate::jute::records::*;
 use crate::jute::txn::TxnEntry;
