@@ -117,6 +117,15 @@ impl Learner {
         self.observer
     }
 
+    /// Java's ZabState while following.
+    pub fn zab_state(&self) -> &'static str {
+        match self.phase {
+            Phase::Connecting | Phase::Info => "discovery",
+            Phase::Broadcast => "broadcast",
+            _ => "synchronization",
+        }
+    }
+
     pub fn poll_timeout(&self) -> u64 {
         self.retry_at_ms.map_or(self.deadline_ms, |r| r.min(self.deadline_ms))
     }

@@ -317,7 +317,12 @@ impl Peer {
     pub fn handle(&mut self, now: Now, input: Input) {
         self.now = now;
         match input {
-            Input::Client(i) => self.server.handle(now, i),
+            Input::Client(i) => {
+                if matches!(i, server::Input::FourLetter { .. }) {
+                    self.refresh_role_info();
+                }
+                self.server.handle(now, i)
+            }
             Input::Vote { from, msg } => self.election.handle(now.mono_ms, from, msg),
             Input::LearnerConnected { link } => match &mut self.role {
                 Role::Leading(_) => self.with_leader(|l, ctx| {
@@ -539,6 +544,35 @@ impl Peer {
             self.store.committed.push(zxid, data);
         }
         self.start_looking();
+    }
+
+    /// What `srvr`, `stat` and `mntr` report about our role (`ServerStats` state,
+    /// `getDetailedPeerState`, the leader's gauges).
+    fn refresh_role_info(&mut self) {
+        let now = self.now.mono_ms;
+        let info = match &self.role {
+            Role::Standalone => return,
+            Role::Looking => server::RoleInfo {
+                server_state: "looking".into(),
+                peer_state: Some("looking - election".into()),
+                ..Default::default()
+            },
+            Role::Leading(l) => server::RoleInfo {
+                server_state: "leader".into(),
+                peer_state: Some(format!("leading - {}", l.zab_state())),
+                leader: Some(l.stats(now)),
+                synced_observers: Some(l.synced_observers() as i64),
+            },
+            Role::Following(l) => {
+                let (state, peer) = if l.is_observer() { ("observer", "observing") } else { ("follower", "following") };
+                server::RoleInfo {
+                    server_state: state.into(),
+                    peer_state: Some(format!("{peer} - {}", l.zab_state())),
+                    ..Default::default()
+                }
+            }
+        };
+        self.server.role = info;
     }
 
     fn start_looking(&mut self) {
