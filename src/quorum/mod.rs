@@ -7,6 +7,8 @@
 //!
 //! - [`packet`]: the learner↔leader wire (`QuorumPacket`, `LearnerInfo`, the SNAP body).
 //! - [`election`]: FastLeaderElection and its notification wire format.
+//! - [`verifier`]: who votes and what a quorum is (majority and hierarchical).
 
 pub mod election;
 pub mod packet;
+pub mod verifier;
