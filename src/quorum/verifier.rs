@@ -150,7 +150,8 @@ impl QuorumVerifier {
                 let gid = id_after_dot(&l.key)?;
                 let mut members = Vec::new();
                 for m in java_split(&l.value, ':') {
-                    members.push(java_parse_long(m).ok_or_else(|| VerifierError(format!("For input string: \"{m}\"")))?);
+                    members
+                        .push(java_parse_long(m).ok_or_else(|| VerifierError(format!("For input string: \"{m}\"")))?);
                 }
                 groups.push((gid, members));
             } else if hierarchical && l.key.starts_with("weight") {
@@ -221,10 +222,9 @@ impl QuorumVerifier {
                         *expansion.entry(*gid).or_insert(0) += h.weight.get(sid).copied().unwrap_or(0);
                     }
                 }
-                let majority_groups = expansion
-                    .iter()
-                    .filter(|(gid, w)| **w > h.group_weight.get(gid).copied().unwrap_or(0) / 2)
-                    .count() as i64;
+                let majority_groups =
+                    expansion.iter().filter(|(gid, w)| **w > h.group_weight.get(gid).copied().unwrap_or(0) / 2).count()
+                        as i64;
                 majority_groups > h.num_groups / 2
             }
         }

@@ -134,7 +134,10 @@ fn bad_configurations_are_errors() {
     assert_eq!(e("server.1=h:1:2\nserver.2=h:3:4\ngroup.1=1"), "Server 2is not in a group");
     assert_eq!(e("server.1=h:1:2\ngroup.1=1\ngroup.2=1"), "Server 1is in multiple groups");
     assert_eq!(e("server.1=h:1:2\ngroup.1=1:9"), "Server 9 of group 1 has no weight");
-    assert_eq!(e("server.1=h:1:1"), "Client and election port must be different! Please update the configuration file on server.1");
+    assert_eq!(
+        e("server.1=h:1:1"),
+        "Client and election port must be different! Please update the configuration file on server.1"
+    );
     assert_eq!(e("server.1=h:1:x"), "Address unresolved: h:x");
     assert_eq!(e("server.1=h:1:2:voter"), "Unrecognised peertype: voter");
     assert!(e("server.1=h:1").contains("does not have the form"));

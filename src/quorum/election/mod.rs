@@ -585,7 +585,15 @@ impl Election {
     }
 
     /// `totalOrderPredicate`: is (new) a better leader than (cur)? Never a server of weight 0.
-    fn total_order(&self, new_id: ServerId, new_zxid: Zxid, new_epoch: i64, cur_id: ServerId, cur_zxid: Zxid, cur_epoch: i64) -> bool {
+    fn total_order(
+        &self,
+        new_id: ServerId,
+        new_zxid: Zxid,
+        new_epoch: i64,
+        cur_id: ServerId,
+        cur_zxid: Zxid,
+        cur_epoch: i64,
+    ) -> bool {
         if self.verifier.weight(new_id) == 0 {
             return false;
         }
@@ -606,7 +614,14 @@ impl Election {
         }
     }
 
-    fn notification(&self, state: ServerState, leader: ServerId, zxid: Zxid, election_epoch: i64, peer_epoch: i64) -> Notification {
+    fn notification(
+        &self,
+        state: ServerState,
+        leader: ServerId,
+        zxid: Zxid,
+        election_epoch: i64,
+        peer_epoch: i64,
+    ) -> Notification {
         Notification {
             state,
             leader,

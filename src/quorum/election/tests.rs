@@ -133,7 +133,14 @@ impl Net {
 
 #[test]
 fn vote_agreement_follows_java_vote_equals() {
-    let v = |version, id, zxid, ee, pe, state| Vote { version, id: sid(id), zxid: Zxid(zxid), election_epoch: ee, peer_epoch: pe, state };
+    let v = |version, id, zxid, ee, pe, state| Vote {
+        version,
+        id: sid(id),
+        zxid: Zxid(zxid),
+        election_epoch: ee,
+        peer_epoch: pe,
+        state,
+    };
     // Either side LOOKING: everything but version and state must match.
     assert!(v(0, 3, 5, 1, 1, Looking).agrees(&v(2, 3, 5, 1, 1, Following)));
     assert!(!v(0, 3, 5, 1, 1, Looking).agrees(&v(0, 3, 6, 1, 1, Looking)));
@@ -200,7 +207,10 @@ fn notification_timeouts_resend_and_double_up_to_the_maximum() {
     for _ in 0..12 {
         t = e.poll_timeout().unwrap();
         e.handle_timeout(t);
-        assert_eq!(drain(&mut e), vec![send(1, note(&qv, Looking, 2, 7, 1, 0)), send(3, note(&qv, Looking, 2, 7, 1, 0))]);
+        assert_eq!(
+            drain(&mut e),
+            vec![send(1, note(&qv, Looking, 2, 7, 1, 0)), send(3, note(&qv, Looking, 2, 7, 1, 0))]
+        );
         seen.push(e.poll_timeout().unwrap() - t);
     }
     assert_eq!(seen, vec![400, 800, 1600, 3200, 6400, 12800, 25600, 51200, 60000, 60000, 60000, 60000]);
@@ -247,7 +257,10 @@ fn a_later_round_resets_the_votes_and_compares_with_my_initial_vote() {
     // and go back to my own initial vote (not 3, whom I backed in round 1).
     e.handle(2, sid(2), note(&qv, Looking, 2, 4, 4, 0));
     let mine = note(&qv, Looking, 1, 5, 4, 0);
-    assert_eq!(drain(&mut e), vec![send(2, mine.clone()), send(3, mine.clone()), send(4, mine.clone()), send(5, mine.clone())]);
+    assert_eq!(
+        drain(&mut e),
+        vec![send(2, mine.clone()), send(3, mine.clone()), send(4, mine.clone()), send(5, mine.clone())]
+    );
     assert_eq!(e.logical_clock(), 4);
     // The round-1 vote of 3 is stale now: it is only answered.
     e.handle(3, sid(3), note(&qv, Looking, 3, 5, 1, 0));
