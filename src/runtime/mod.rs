@@ -5,6 +5,7 @@
 
 mod conn;
 mod disk;
+pub mod qcm;
 
 use crate::config::{Config, Props};
 use crate::server::{persist, Input, IoFacts, Now, Options, Output, Server};
