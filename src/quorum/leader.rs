@@ -156,7 +156,8 @@ impl Leader {
 
     /// The leader's gauges for `mntr`/`srvr` (`LeaderZooKeeperServer.registerMetrics`).
     pub fn stats(&self, now_ms: u64) -> crate::server::fourlw::LeaderInfo {
-        let forwarding = |observer: bool| self.links.values().filter(|h| h.forwarding && h.observer == observer).count();
+        let forwarding =
+            |observer: bool| self.links.values().filter(|h| h.forwarding && h.observer == observer).count();
         crate::server::fourlw::LeaderInfo {
             learners: self.links.values().filter(|h| h.stage != Stage::Info).count() as i64,
             synced_followers: forwarding(false) as i64,

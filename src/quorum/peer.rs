@@ -162,6 +162,46 @@ impl Elector for NoElection {
     fn update_vote_epoch(&mut self, _epoch: i64) {}
 }
 
+impl QuorumCheck for super::verifier::QuorumVerifier {
+    fn contains_quorum(&self, ids: &BTreeSet<ServerId>) -> bool {
+        super::verifier::QuorumVerifier::contains_quorum(self, ids)
+    }
+    fn is_voter(&self, id: ServerId) -> bool {
+        super::verifier::QuorumVerifier::is_voter(self, id)
+    }
+    fn knows(&self, id: ServerId) -> bool {
+        self.all_members().contains_key(&id.0)
+    }
+    fn describe(&self, id: ServerId) -> String {
+        self.all_members().get(&id.0).map_or_else(String::new, |s| s.to_java_string())
+    }
+}
+
+impl Elector for super::election::Election {
+    fn start(&mut self, now_ms: u64, last_zxid: Zxid, current_epoch: i64) {
+        super::election::Election::start(self, now_ms, last_zxid, current_epoch)
+    }
+    fn handle(&mut self, now_ms: u64, from: ServerId, msg: Notification) {
+        super::election::Election::handle(self, now_ms, from, msg)
+    }
+    fn handle_timeout(&mut self, now_ms: u64) {
+        super::election::Election::handle_timeout(self, now_ms)
+    }
+    fn poll_timeout(&self) -> Option<u64> {
+        super::election::Election::poll_timeout(self)
+    }
+    fn poll_event(&mut self) -> Option<ElectionEvent> {
+        use super::election::ElectionOutput;
+        self.poll_output().map(|o| match o {
+            ElectionOutput::Send { to, notification } => ElectionEvent::Send { to, msg: notification },
+            ElectionOutput::Decided { leader, state, .. } => ElectionEvent::Decided { leader, state },
+        })
+    }
+    fn update_vote_epoch(&mut self, epoch: i64) {
+        super::election::Election::update_vote_epoch(self, epoch)
+    }
+}
+
 /// The durable facts the protocol keeps, and how far the log has got.
 #[derive(Debug)]
 pub struct Store {
