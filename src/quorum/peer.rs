@@ -299,6 +299,7 @@ impl Peer {
         if p.opts.standalone {
             p.server.start_standalone();
         } else {
+            p.server.tree.set_config_node(&p.opts.qv_string, p.opts.qv_version, now.wall_ms);
             p.start_looking();
         }
         p

@@ -408,6 +408,17 @@ impl DataTree {
         true
     }
 
+    /// `ZKDatabase.initConfigInZKDatabase`: an ensemble member's `/zookeeper/config` holds
+    /// its QV string, with version -1, mzxid the config version and mtime the local clock.
+    pub fn set_config_node(&mut self, qv: &str, config_version: i64, now_ms: i64) {
+        self.change(CONFIG, |n| {
+            n.data = Some(Bytes::copy_from_slice(qv.as_bytes()));
+            n.stat.version = -1;
+            n.stat.mzxid = config_version;
+            n.stat.mtime = now_ms;
+        });
+    }
+
     /// `DataTree.processTxn`. Lenient like Java's: a create on an existing path or a delete
     /// of a missing one is a result, not a failure, so fuzzy snapshots replay.
     pub fn apply(&mut self, hdr: &TxnHeader, txn: &Txn) -> Applied {
