@@ -5,6 +5,7 @@
 
 mod conn;
 mod disk;
+pub mod election_probe;
 pub mod qcm;
 
 use crate::config::{Config, Props};

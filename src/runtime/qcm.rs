@@ -79,10 +79,11 @@ impl QcmConfig {
         for a in &me.addrs {
             let resolved = resolve(&a.host, a.election_port).await?;
             advertise.push(java_format(resolved));
-            listen.push(if c.quorum_listen_on_all_ips {
-                SocketAddr::new(std::net::Ipv4Addr::UNSPECIFIED.into(), a.election_port)
-            } else {
-                resolved
+            // `getWildcardAddresses`: the same port on every interface (of the address's family).
+            listen.push(match (c.quorum_listen_on_all_ips, resolved) {
+                (false, r) => r,
+                (true, SocketAddr::V4(_)) => SocketAddr::new(std::net::Ipv4Addr::UNSPECIFIED.into(), a.election_port),
+                (true, SocketAddr::V6(_)) => SocketAddr::new(std::net::Ipv6Addr::UNSPECIFIED.into(), a.election_port),
             });
         }
         let peers = c
