@@ -86,7 +86,7 @@ class Ensemble:
             with open(os.path.join(d, "myid"), "w") as f:
                 f.write(f"{sid}\n")
             with open(os.path.join(d, "zoo.cfg"), "w") as f:
-                f.write(f"tickTime=1000\ninitLimit=5\nsyncLimit=2\ndataDir={d}\nclientPort={self.client[sid]}\n"
+                f.write(f"tickTime=1000\ninitLimit=10\nsyncLimit=2\ndataDir={d}\nclientPort={self.client[sid]}\n"
                         f"clientPortAddress=127.0.0.1\n{servers}")
 
     def path(self, sid, name):
@@ -95,7 +95,7 @@ class Ensemble:
     def start(self, sid, extra=()):
         cfg = self.path(sid, "zoo.cfg")
         if self.kinds[sid] == "java":
-            cmd = ["java", "-Xmx256m", "-Dzookeeper.admin.enableServer=false", "-cp", JAVA_CP,
+            cmd = ["java", "-Xmx256m", "-Dzookeeper.admin.enableServer=false", *extra, "-cp", JAVA_CP,
                    "org.apache.zookeeper.server.quorum.QuorumPeerMain", cfg]
             out = open(self.path(sid, "server.log"), "w")
             self.procs[sid] = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
@@ -209,8 +209,12 @@ def scenario_b(ruzk, keep):
     e = Ensemble("b-ruzk-leads", {1: "java", 2: "java", 3: "ruzk"}, ruzk, keep)
     try:
         e.start(3)
-        e.start(1)
-        e.start(2)
+        # A Java follower of ruzk cannot sync (the probe has no Zab) and elects again once its
+        # connection retries to the leader run out; slow retries keep it FOLLOWING for ~8 s, so
+        # whichever JVM starts second still finds it following ruzk.
+        slow = ["-Dzookeeper.leaderConnectDelayDuringRetryMs=2000"]
+        e.start(1, slow)
+        e.start(2, slow)
         d = e.wait(3, "fresh election", "a decision line from ruzk", lambda: e.ruzk_decisions(3))[0]
         if (d["state"], d["leader"]) != ("LEADING", 3):
             e.fail(3, "fresh election", f"ruzk LEADING, got {d}")
@@ -274,8 +278,11 @@ def scenario_cd(ruzk, keep):
             if r[0] != "closed":
                 e.fail(1, f"bad peer: {what}", f"ruzk to close the connection, got {r}")
         out.append(f"ruzk closed: {', '.join(bad)}")
-        e.start(2)
+        # Java 3 first: with ruzk it is a quorum, so 3 wins however late Java 2's JVM starts
+        # (had 2 come up first, ruzk and 2 would rightly elect 2).
         e.start(3)
+        e.wait(3, "java 3 listening", "Java 3's election port to accept", lambda: port_open(e.elect[3]))
+        e.start(2)
         d = e.wait(1, "election", "a decision line from ruzk", lambda: e.ruzk_decisions(1))[0]
         if (d["state"], d["leader"]) != ("FOLLOWING", 3):
             e.fail(1, "election", f"ruzk FOLLOWING 3 (highest sid), got {d}")

@@ -397,6 +397,12 @@ impl Manager {
             }
             return;
         }
+        if !self.cfg.peers.contains_key(&to) && !self.peers.contains_key(&to) {
+            // An unknown server that is no longer connected: nowhere to send it (Java would
+            // keep it queued forever).
+            tracing::debug!("dropping a notification for {to}: not connected and not in the configuration");
+            return;
+        }
         let peer = self.peers.entry(to).or_insert_with(Peer::new);
         peer.slot.lock().queued = Some(Arc::new(frame));
         peer.slot.notify.notify_one();
@@ -505,6 +511,10 @@ impl Manager {
                             peer.next_dial = Some(Instant::now() + peer.backoff);
                         }
                     }
+                }
+                // Unknown servers leave no state behind once their connection is gone.
+                if !self.cfg.peers.contains_key(&sid) && self.peers.get(&sid).is_some_and(|p| p.conn.is_none()) {
+                    self.peers.remove(&sid);
                 }
             }
         }
