@@ -55,6 +55,9 @@ impl QuorumVerifier {
     /// The verifier of a parsed zoo.cfg (`QuorumPeerConfig.createQuorumVerifier`): hierarchical
     /// exactly when it had `group`/`weight` lines.
     pub fn from_config(c: &Config) -> Result<QuorumVerifier, VerifierError> {
+        if let Some(path) = &c.oracle_path {
+            return err(format!("oraclePath={path}: QuorumOracleMaj is not supported by ruzk"));
+        }
         if c.groups.is_empty() && c.weights.is_empty() {
             return Ok(QuorumVerifier::majority(c.servers.clone(), c.quorum_version));
         }

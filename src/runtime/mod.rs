@@ -7,6 +7,7 @@
 mod conn;
 mod core;
 mod disk;
+pub mod election_probe;
 pub mod qcm;
 mod quorum_net;
 

@@ -79,10 +79,11 @@ impl QcmConfig {
         for a in &me.addrs {
             let resolved = resolve(&a.host, a.election_port).await?;
             advertise.push(java_format(resolved));
-            listen.push(if c.quorum_listen_on_all_ips {
-                SocketAddr::new(std::net::Ipv4Addr::UNSPECIFIED.into(), a.election_port)
-            } else {
-                resolved
+            // `getWildcardAddresses`: the same port on every interface (of the address's family).
+            listen.push(match (c.quorum_listen_on_all_ips, resolved) {
+                (false, r) => r,
+                (true, SocketAddr::V4(_)) => SocketAddr::new(std::net::Ipv4Addr::UNSPECIFIED.into(), a.election_port),
+                (true, SocketAddr::V6(_)) => SocketAddr::new(std::net::Ipv6Addr::UNSPECIFIED.into(), a.election_port),
             });
         }
         let peers = c
@@ -396,6 +397,12 @@ impl Manager {
             }
             return;
         }
+        if !self.cfg.peers.contains_key(&to) && !self.peers.contains_key(&to) {
+            // An unknown server that is no longer connected: nowhere to send it (Java would
+            // keep it queued forever).
+            tracing::debug!("dropping a notification for {to}: not connected and not in the configuration");
+            return;
+        }
         let peer = self.peers.entry(to).or_insert_with(Peer::new);
         peer.slot.lock().queued = Some(Arc::new(frame));
         peer.slot.notify.notify_one();
@@ -504,6 +511,10 @@ impl Manager {
                             peer.next_dial = Some(Instant::now() + peer.backoff);
                         }
                     }
+                }
+                // Unknown servers leave no state behind once their connection is gone.
+                if !self.cfg.peers.contains_key(&sid) && self.peers.get(&sid).is_some_and(|p| p.conn.is_none()) {
+                    self.peers.remove(&sid);
                 }
             }
         }
