@@ -36,6 +36,8 @@ enum Stage {
     AckEpoch,
     /// ACKEPOCH received, waiting for a quorum of them.
     Election,
+    /// Behind the committed log: waiting for the txn log to be read.
+    Reading,
     /// Synced and NEWLEADER sent, waiting for its ACK.
     NewLeaderAck,
     /// NEWLEADER acked; UPTODATE goes out once the leader has started.
@@ -278,7 +280,7 @@ impl Leader {
     /// `syncFollower` + `startForwarding` + NEWLEADER for one learner.
     fn sync_learner(&mut self, ctx: &mut Ctx<'_>, link: LinkId) {
         let Some(h) = self.links.get(&link) else { return };
-        let (sid, observer, peer_last) = (h.sid, h.observer, h.peer_last);
+        let (sid, peer_last) = (h.sid, h.peer_last);
         let last_processed = ctx.server.tree.last_zxid;
         let log = &ctx.store.committed;
         tracing::info!(
@@ -289,9 +291,41 @@ impl Leader {
             last_processed.0,
             peer_last.0
         );
-        let plan = sync::plan(peer_last, last_processed, log, ctx.opts.force_snap_sync);
+        let plan = sync::plan(peer_last, last_processed, log, ctx.opts.force_snap_sync, ctx.opts.txnlog_sync);
+        if plan == SyncPlan::FromDisk {
+            if let Some(h) = self.links.get_mut(&link) {
+                h.stage = Stage::Reading;
+            }
+            ctx.out.push_back(Output::ReadLog { link, from: peer_last, upto: Zxid(i64::MAX) });
+            return;
+        }
+        self.send_sync(ctx, link, plan);
+    }
+
+    /// The txn log was read for a learner behind the committed log.
+    pub fn on_log_read(&mut self, ctx: &mut Ctx<'_>, link: LinkId, entries: Option<Vec<(Zxid, Bytes)>>) {
+        let Some(h) = self.links.get(&link) else { return };
+        if h.stage != Stage::Reading {
+            return;
+        }
+        let (sid, peer_last) = (h.sid, h.peer_last);
+        let plan = match entries {
+            Some(e) => {
+                tracing::info!("Use txnlog and committedLog for peer sid: {sid}");
+                sync::plan_from_disk(peer_last, &e, &ctx.store.committed)
+            }
+            None => SyncPlan::Snap,
+        };
+        self.send_sync(ctx, link, plan);
+    }
+
+    /// Sends the sync the plan chose, then what `startForwarding` adds, then NEWLEADER.
+    fn send_sync(&mut self, ctx: &mut Ctx<'_>, link: LinkId, plan: SyncPlan) {
+        let Some(h) = self.links.get(&link) else { return };
+        let (sid, observer, peer_last) = (h.sid, h.observer, h.peer_last);
+        let last_processed = ctx.server.tree.last_zxid;
         let last_queued = match plan {
-            SyncPlan::Snap => {
+            SyncPlan::Snap | SyncPlan::FromDisk => {
                 tracing::info!(
                     "Sending snapshot last zxid of peer is 0x{:x}, zxid of leader is 0x{:x}, send zxid of db as 0x{:x}",
                     peer_last.0,
@@ -474,7 +508,7 @@ impl Leader {
                 }
             }
             Stage::Startup | Stage::Running => self.on_running_packet(ctx, link, p),
-            Stage::Epoch | Stage::Election => {
+            Stage::Epoch | Stage::Election | Stage::Reading => {
                 self.drop_link(ctx, link, &format!("unexpected {} before sync", kind::name(p.type_)));
             }
         }

@@ -74,6 +74,8 @@ pub struct PeerOptions {
     pub extended_types: bool,
     /// Observers log the txns they are informed of (`syncEnabled`).
     pub sync_enabled: bool,
+    /// DIFF a learner behind the committed log from the txn log (`snapshotSizeFactor` ≥ 0).
+    pub txnlog_sync: bool,
     /// Test-only: always SNAP (`LearnerHandler.forceSnapSync`).
     pub force_snap_sync: bool,
     pub commit_log_count: usize,
@@ -110,6 +112,7 @@ impl PeerOptions {
             leader_serves: true,
             extended_types: opts.prep.extended_types,
             sync_enabled: true,
+            txnlog_sync: false,
             force_snap_sync: false,
             commit_log_count: 500,
             bugs: Bugs::default(),
@@ -306,6 +309,9 @@ impl Peer {
             p.server.start_standalone();
         } else {
             p.server.tree.set_config_node(&p.opts.qv_string, p.opts.qv_version, now.wall_ms);
+            // No clients until a role is settled: a member that served while looking would
+            // prepare txns outside any epoch.
+            p.server.stop_serving();
             p.start_looking();
         }
         p
@@ -415,6 +421,10 @@ impl Peer {
             }),
             Input::Reloaded { tree, replayed } => self.with_learner(|l, ctx| l.on_reloaded(ctx, *tree, replayed)),
             Input::TakeSnapshot => self.server.handle(now, server::Input::TakeSnapshot),
+            Input::LogRead { link, entries } => self.with_leader(|l, ctx| {
+                l.on_log_read(ctx, link, entries);
+                Ok(())
+            }),
         }
         self.after_step();
     }

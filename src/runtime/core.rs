@@ -123,6 +123,7 @@ impl Core {
                 Output::Append { zxid, entry } => self.disk.append(zxid, entry),
                 Output::Truncate { zxid } => self.disk.truncate(zxid),
                 Output::Reload => self.disk.reload(),
+                Output::ReadLog { link, from, upto } => self.disk.read_log(link, from, upto),
                 Output::Snapshot { zxid, image, notify } => self.disk.snapshot(zxid, image, notify),
                 Output::WriteEpoch { kind, epoch } => {
                     let name = match kind {
