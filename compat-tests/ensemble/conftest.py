@@ -113,11 +113,18 @@ class Scenario:
         print(summary)
         assert not diffs, summary
 
-    def learner_modes(self, sid):
-        return [e.mode for e in self.syncs if e.side == "learner" and e.learner == sid]
+    def mark(self):
+        """Scans, and returns a position in the sync history for `learner_modes(since=...)`."""
+        self.scan()
+        return len(self.syncs)
 
-    def leader_modes(self, sid):
-        return [e.mode for e in self.syncs if e.side == "leader" and e.learner == sid]
+    def learner_modes(self, sid, since=0):
+        """Sync modes member `sid` logged about itself (authoritative), oldest first."""
+        return [e.mode for e in self.syncs[since:] if e.side == "learner" and e.learner == sid]
+
+    def leader_modes(self, sid, since=0):
+        """Sync modes a leader logged for learner `sid`."""
+        return [e.mode for e in self.syncs[since:] if e.side == "leader" and e.learner == sid]
 
 
 def start_ensemble(topology, **kw):

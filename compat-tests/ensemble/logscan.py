@@ -68,6 +68,11 @@ LEARNER_SYNC = [
     ("SNAP", re.compile(r"Getting a snapshot from leader 0x(?P<zxid>[0-9a-f]+)")),
     ("TRUNC", re.compile(r"Truncating log to get in sync with the leader 0x(?P<zxid>[0-9a-f]+)")),
 ]
+# Where a leader's DIFF comes from (LearnerHandler.syncFollower), logged between the two lines below.
+DIFF_SOURCES = [
+    ("committedLog", re.compile(r"Using committedLog for peer sid: (?P<sid>\d+)")),
+    ("txnlog+committedLog", re.compile(r"Use txnlog and committedLog for peer sid: (?P<sid>\d+)")),
+]
 # Leader side (LearnerHandler): the decision, tied to the learner by sid or by the handler thread.
 LEADER_SYNC_START = re.compile(r"Synchronizing with Learner sid: (?P<sid>\d+) maxCommittedLog=0x(?P<max>[0-9a-f]+) "
                                r"minCommittedLog=0x(?P<min>[0-9a-f]+) lastProcessedZxid=0x(?P<last>[0-9a-f]+) "
@@ -120,11 +125,13 @@ class SyncEvent:
     reporter: int
     time: str
     peer_last_zxid: int = None
+    source: str = ""  # leader side: "committedLog", "txnlog+committedLog" or "" (not logged)
 
     def describe(self):
         if self.side == "learner":
             return "m%d got %s 0x%x" % (self.learner, self.mode, self.zxid)
-        return "leader m%d sent m%d %s 0x%x" % (self.reporter, self.learner, self.mode, self.zxid)
+        return "leader m%d sent m%d %s 0x%x%s" % (self.reporter, self.learner, self.mode, self.zxid,
+                                                   " from %s" % self.source if self.source else "")
 
 
 class Report:
@@ -193,6 +200,7 @@ class LogScanner:
         self.event_index = 0
         # LearnerHandler thread name -> learner sid, per reporting member (names get reused).
         self.threads = {}
+        self.sources = {}
 
     def scan(self):
         ens = self.ens
@@ -241,6 +249,11 @@ class LogScanner:
                 sev = "known-java-bug" if known and not report.has_ruzk else "forbidden"
                 report.findings.append(Finding(m.sid, sev, name, e, known or ""))
                 return
+        if NPE.search(whole) and "SendAckRequestProcessor.flush" in whole and disrupted:
+            # Java 3.8.0 follower whose leader connection is already gone (learner.sock is null).
+            report.findings.append(Finding(m.sid, "peer-loss", "NPE in SendAckRequestProcessor.flush", e,
+                                           "Java 3.8.0 after losing its leader; disrupted: %s" % sorted(disrupted)))
+            return
         if NPE.search(whole):
             known = "syncWithLeader" in whole
             sev = "known-java-bug" if known and not report.has_ruzk else "forbidden"
@@ -252,7 +265,12 @@ class LogScanner:
                 report.findings.append(Finding(m.sid, "forbidden", "quorum exception", e,
                                                "not a socket-level exception"))
             elif SOCKET_LEVEL.search(whole) or not e.cont:
-                if disrupted:
+                if e.logger.endswith("QuorumCnxManager"):
+                    # Election channels: the sid tie-break drops one of every two connections, and a
+                    # member that starts makes its peers reconnect; a bad election message shows up
+                    # as one of the FORBIDDEN "election message" lines instead.
+                    report.findings.append(Finding(m.sid, "peer-loss", "election channel churn", e))
+                elif disrupted:
                     report.findings.append(Finding(m.sid, "peer-loss", "peer went away", e,
                                                    "members disrupted in this scenario: %s" % sorted(disrupted)))
                 else:
@@ -270,23 +288,31 @@ class LogScanner:
         if g:
             learner, peer = int(g["sid"]), int(g["peer"], 16)
             self.threads[(m.sid, e.thread)] = (learner, peer)
+            self.sources.pop((m.sid, e.thread), None)
             last, top = int(g["last"], 16), int(g["max"], 16)
             if peer != last and peer > top and peer & 0xFFFFFFFF and top:
                 # Java logs this TRUNC (peer ahead of the committed log) at DEBUG only.
                 report.syncs.append(SyncEvent(learner, "TRUNC", top, "leader", m.sid, e.time, peer))
             return
+        for source, rx in DIFF_SOURCES:
+            g = rx.search(msg)
+            if g:
+                self.sources[(m.sid, e.thread)] = source
+                return
         for mode, rx in LEADER_SYNC:
             g = rx.search(msg)
             if not g:
                 continue
             learner, peer = self.threads.get((m.sid, e.thread), (None, None))
+            source = self.sources.pop((m.sid, e.thread), "")
             if g.groupdict().get("sid"):
                 learner = int(g["sid"])
             if learner is None:
                 return
             if mode == "TRUNC" and peer is not None and peer & 0xFFFFFFFF == 0:
                 mode = "DIFF"  # Java's mislabelled empty DIFF for a new-epoch peer zxid
-            report.syncs.append(SyncEvent(learner, mode, int(g["zxid"], 16), "leader", m.sid, e.time, peer))
+            report.syncs.append(SyncEvent(learner, mode, int(g["zxid"], 16), "leader", m.sid, e.time, peer,
+                                          source if mode == "DIFF" else ""))
             return
 
 
