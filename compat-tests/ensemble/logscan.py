@@ -57,7 +57,8 @@ PEER_LOSS = re.compile(r"Unexpected exception in LearnerHandler|Exception when f
                        r"Severe unrecoverable error, from thread")
 SOCKET_LEVEL = re.compile(r"java\.io\.EOFException|java\.net\.SocketException|SocketTimeoutException|"
                           r"Connection reset|Broken pipe|Socket closed|Read timed out|InterruptedException|"
-                          r"EndOfStreamException|ClosedChannelException|Connection refused")
+                          r"EndOfStreamException|ClosedChannelException|Connection refused|"
+                          r"Failed connect to|connectToLeader exceeded on retries")
 # Client connections closing (NIOServerCnxn "Unexpected exception" + EndOfStreamException) are normal.
 CLIENT_CNXN_LOGGER = re.compile(r"ServerCnxn$")
 NPE = re.compile(r"NullPointerException")
