@@ -210,7 +210,10 @@ class Member:
     def command(self):
         props = ["-D%s=%s" % kv for kv in self.ens.sysprops(self)]
         if self.kind == "java":
-            return (["java", "-Xmx%s" % self.ens.java_heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+            # C1 only starts a JVM faster (the suites start many); it also makes Java slower under
+            # load, which matters for the client suites (serve.py passes quick_jit=False).
+            jit = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"] if self.ens.quick_jit else []
+            return (["java", "-Xmx%s" % self.ens.java_heap] + jit + [
                      "-Dorg.slf4j.simpleLogger.showDateTime=true",
                      "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS"]
                     + props + ["-cp", JAVA_CP, "org.apache.zookeeper.server.quorum.QuorumPeerMain", self.cfg_path])
@@ -331,7 +334,8 @@ class Ensemble:
     """
 
     def __init__(self, members="java3", tick_ms=2000, init_limit=10, sync_limit=5, cfg=(), props=(),
-                 groups=None, weights=None, java_heap="256m", name=None):
+                 groups=None, weights=None, java_heap="256m", name=None, super_password=SUPER_PASSWORD,
+                 quick_jit=True):
         if isinstance(members, str):
             topo = TOPOLOGIES[members]
             name = name or members
@@ -346,6 +350,8 @@ class Ensemble:
         self.props = list(props)
         self.groups, self.weights = groups, weights
         self.java_heap = java_heap
+        self.super_password = super_password
+        self.quick_jit = quick_jit
         self.events = []  # (monotonic time, what, sid)
         self.closed = False
         self.keep = os.environ.get("ENSEMBLE_KEEP") == "1"
@@ -384,7 +390,7 @@ class Ensemble:
         return any(m.kind == "ruzk" for m in self)
 
     def sysprops(self, member):
-        digest = zkraw.digest_id(SUPER_USER, SUPER_PASSWORD)
+        digest = zkraw.digest_id(SUPER_USER, self.super_password)
         base = [("zookeeper.admin.enableServer", "false"),
                 ("zookeeper.DigestAuthenticationProvider.superDigest", digest)]
         return base + [tuple(p.split("=", 1)) for p in self.props]
@@ -623,6 +629,14 @@ class Ensemble:
 
     # ------------------------------------------------------------------ clients
 
+    def qv_string(self):
+        """What every member must serve as /zookeeper/config data (QuorumMaj.toString): one line per
+        member, client address included because it comes from the server line, then `version=0`
+        without a newline. Not for hierarchical configs (their group/weight lines follow a HashMap)."""
+        lines = ["server.%d=%s:%d:%d:%s;%s:%d\n" % (m.sid, m.host, m.quorum_port, m.election_port, m.role,
+                                                   m.host, m.client_port) for m in self]
+        return "".join(lines) + "version=0"
+
     def connect_string(self, members=None):
         return ",".join(m.hostport for m in (members or list(self)))
 
@@ -635,5 +649,5 @@ class Ensemble:
         c = KazooClient(hosts=self.connect_string(members), timeout=timeout, **kw)
         c.start(timeout=start_timeout)
         if auth:
-            c.add_auth("digest", "%s:%s" % (SUPER_USER, SUPER_PASSWORD))
+            c.add_auth("digest", "%s:%s" % (SUPER_USER, self.super_password))
         return c

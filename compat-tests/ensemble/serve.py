@@ -21,7 +21,8 @@ import logscan
 
 def serve(args):
     props = list(args.prop)
-    ens = E.Ensemble(args.topology, props=props, cfg=args.cfg, name=args.topology)
+    ens = E.Ensemble(args.topology, props=props, cfg=args.cfg, name=args.topology, java_heap=args.java_heap,
+                     super_password=args.super_password, quick_jit=False)
     ctl_path = os.path.join(ens.dir, "control.sock")
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(ctl_path)
@@ -40,11 +41,17 @@ def serve(args):
             ens.force_leader_kind(ens.leader_kind, timeout=args.timeout)
         else:
             ens.wait_ready(args.timeout)
-        target = ens.followers()[0] if args.target == "follower" else ens.leader()
+        if args.target == "leader":
+            target = ens.leader()
+        else:
+            fs = ens.followers()
+            # The highest sid, so that "session id top byte = server id" differs from a standalone's 1.
+            target = max([f for f in fs if f.kind == args.target_kind] or fs, key=lambda f: f.sid)
         info = {
             "ZK_HOST": target.hostport, "ZK_ENSEMBLE": ens.name, "ZK_SERVER_ID": str(target.sid),
             "ZK_SERVER_MODE": target.mode(), "ZK_SERVER_KIND": target.kind, "ZK_SERVER_LOG": target.log_path,
             "ZK_ALL_HOSTS": ens.connect_string(), "ZK_ENSEMBLE_CONTROL": ctl_path, "ZK_ENSEMBLE_DIR": ens.dir,
+            "ZK_ENSEMBLE_CONFIG": ens.qv_string(),
         }
         tmp = args.env_file + ".tmp"
         with open(tmp, "w") as f:
@@ -74,6 +81,8 @@ def serve(args):
                         m = ens[int(words[1])]
                         m.restart(words[2] if len(words) > 2 else "TERM")
                         ens.wait_ready(args.timeout, "restart %d requested by a test" % m.sid)
+                    elif words[:1] == ["keep"]:
+                        ens.keep = True  # the client run failed: keep the member logs
                     elif words[:1] == ["quit"]:
                         stop["now"] = True
                     else:
@@ -96,15 +105,34 @@ def serve(args):
     return status
 
 
+def control(sock_path, words, timeout=300.0):
+    """Client side of the control socket (`serve.py --ctl SOCK restart SID KILL`)."""
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.settimeout(timeout)
+    c.connect(sock_path)
+    c.sendall(" ".join(words).encode() + b"\n")
+    reply = c.recv(4096).decode().strip()
+    c.close()
+    if reply != "ok":
+        print("serve.py: %s" % reply, file=sys.stderr)
+        return 1
+    return 0
+
+
 def main():
+    if len(sys.argv) > 2 and sys.argv[1] == "--ctl":
+        return control(sys.argv[2], sys.argv[3:])
     s = argparse.ArgumentParser(description="Run one ensemble in the foreground (for shell scripts).")
     s.add_argument("--topology", default="java3", choices=sorted(E.TOPOLOGIES))
     s.add_argument("--env-file", required=True, help="written (JSON) once the ensemble serves")
     s.add_argument("--target", choices=["follower", "leader"], default="follower",
                    help="the member whose address goes to ZK_HOST")
+    s.add_argument("--target-kind", choices=["java", "ruzk"], help="prefer a follower of this kind")
     s.add_argument("--prop", action="append", default=[], metavar="KEY=VALUE", help="-D for every member")
     s.add_argument("--cfg", action="append", default=[], metavar="LINE", help="zoo.cfg line for every member")
     s.add_argument("--timeout", type=float, default=120.0)
+    s.add_argument("--java-heap", default="256m")
+    s.add_argument("--super-password", default=E.SUPER_PASSWORD, help="password of the digest user `super`")
     args = s.parse_args()
     return serve(args)
 

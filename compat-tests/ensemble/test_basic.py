@@ -24,6 +24,16 @@ def test_elects_exactly_one_leader(scenario, topology):
     if ens.leader_kind:
         assert lead.kind == ens.leader_kind, "topology %s wants a %s leader, got %s" % (topology, ens.leader_kind,
                                                                                       lead.name)
+    # /zookeeper/config is the QV string on every member (Curator parses it; protocol.md trap 18).
+    for m in ens:
+        c = ens.client(m)
+        try:
+            data, st = c.get("/zookeeper/config")
+            assert data.decode() == ens.qv_string(), m.name
+            assert (st.version, st.aversion, st.czxid, st.mzxid) == (-1, -1, 0, 0), (m.name, st)
+        finally:
+            c.stop()
+            c.close()
     # Every member has applied the same last zxid once a write has gone through all of them.
     zk = ens.client()
     try:
