@@ -27,13 +27,14 @@ import sys
 import tempfile
 import time
 
+import ensembles
 import zkraw as z
 from gen import SLOTS, SUPER_PASSWORD, WEIGHTS, Gen, hexdata
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
-REPLY_TIMEOUT = 15.0  # seconds; a side that does not answer in time counts as a mismatch
+REPLY_TIMEOUT = 15.0  # seconds; no answer in time is reported as a harness problem, not compared
 FIRST_CONNECT_TIMEOUT = 60.0  # a JVM on a loaded 2-core machine can take long for its first session
 
 
@@ -140,16 +141,46 @@ class Server:
 
 
 class Side:
-    """The client state for one server: connections per slot and the session-id map."""
+    """The client state for one server: connections per slot and the session-id map. With an
+    ensemble behind it (`server` is an ensembles.EnsembleServer), slot i talks to member
+    (i mod n)+1, and zxids and member addresses in replies are normalised (ensembles.py says why)."""
 
-    def __init__(self, name, port):
+    def __init__(self, name, port, server=None):
         self.name = name
         self.port = port
+        self.ensemble = server if isinstance(server, ensembles.EnsembleServer) else None
         # Slots 0..SLOTS-1 are driven by the generator; the extra last slot is the final walker.
         self.slots = [None] * (SLOTS + 1)  # Conn or None
         self.slot_index = [None] * (SLOTS + 1)  # session index of the slot's session
         self.sid2idx = {}
         self.next_index = 0
+
+    def endpoint(self, slot):
+        if self.ensemble is None:
+            return "127.0.0.1", self.port
+        eps = self.ensemble.endpoints()
+        return eps[slot % len(eps)]
+
+    def stall_context(self, slot):
+        """What the harness can tell about a server that did not answer: the machine's load and,
+        for an ensemble, whether the member still answers srvr."""
+        ctx = "load average %.1f on %d CPUs" % (os.getloadavg()[0], os.cpu_count() or 1)
+        if self.ensemble is not None:
+            host, port = self.endpoint(slot)
+            m = [x for x in self.ensemble.ens if x.host == host and x.client_port == port][0]
+            s = m.srvr()
+            ctx += "; %s answers srvr: %s" % (m.name, "Mode " + s["mode"] if s["mode"] else repr((s["raw"] or "nothing")[:80]))
+        return ctx
+
+    def conn(self, slot, timeout):
+        host, port = self.endpoint(slot)
+        return z.Conn(port, host=host, timeout=timeout)
+
+    def norm_zxid(self, zxid):
+        return zxid if self.ensemble is None else self.ensemble.norm_zxid(zxid)
+
+    def rewrite(self, body):
+        return body if self.ensemble is None else self.ensemble.rewrite(body)
 
     def label(self, sid):
         if sid == 0:
@@ -167,6 +198,8 @@ class Side:
             # Never written since creation: Java's mtime is the creation time.
             out["mtime_eq_ctime"] = mtime == ctime
         out["ephemeralOwner"] = self.label(out["ephemeralOwner"])
+        for k in ("czxid", "mzxid", "pzxid"):
+            out[k] = self.norm_zxid(out[k])
         return out
 
 
@@ -244,8 +277,8 @@ def decode_multi(side, r):
             return results
 
 
-def norm_events(evs):
-    return [list(e) for e in evs]
+def norm_events(side, evs):
+    return [[e[0], e[1], e[2], side.norm_zxid(e[3])] + list(e[4:]) for e in evs]
 
 
 # ---------------------------------------------------------------- executing steps
@@ -259,13 +292,18 @@ def do_request(side, slot, op, body):
     try:
         xid = {z.AUTH: z.AUTH_XID, z.PING: z.PING_XID}.get(op)
         hdr, rbody, evs = conn.request(op, body, xid=xid)
+    except z.Timeout as e:
+        conn.close_socket()
+        return {"gone": str(e), "harness": "side %s: no reply within %.0f s (%s)"
+                % (side.name, REPLY_TIMEOUT, side.stall_context(slot))}, []
     except z.ConnectionGone as e:
         conn.close_socket()
         return {"gone": str(e)}, []
     except z.ProtocolError as e:
         conn.close_socket()
         return {"protocol-error": str(e)}, []
-    reply = {"xid": hdr["xid"], "zxid": hdr["zxid"], "err": hdr["err"]}
+    reply = {"xid": hdr["xid"], "zxid": side.norm_zxid(hdr["zxid"]), "err": hdr["err"]}
+    rbody = side.rewrite(rbody)
     if hdr["err"] == 0:
         try:
             reply.update(decode_body(side, op, rbody))
@@ -273,7 +311,7 @@ def do_request(side, slot, op, body):
             reply["undecodable"] = "%s: %s" % (e, rbody.hex())
     elif rbody:
         reply["errBody"] = rbody.hex()
-    return reply, norm_events(evs)
+    return reply, norm_events(side, evs)
 
 
 def norm_connect(side, resp, new_session):
@@ -302,7 +340,7 @@ def norm_connect(side, resp, new_session):
 
 
 def open_slot(side, slot, timeout_ms, readonly_byte=True, first=False):
-    conn = z.Conn(side.port, timeout=FIRST_CONNECT_TIMEOUT if first else REPLY_TIMEOUT)
+    conn = side.conn(slot, FIRST_CONNECT_TIMEOUT if first else REPLY_TIMEOUT)
     deadline = time.time() + (FIRST_CONNECT_TIMEOUT if first else 10)
     while True:
         try:
@@ -314,7 +352,11 @@ def open_slot(side, slot, timeout_ms, readonly_byte=True, first=False):
             # one that keeps it open without answering is not going to answer a retry either.
             if isinstance(e, (z.Timeout, z.ProtocolError, socket.timeout)) or time.time() > deadline:
                 side.slots[slot] = None
-                return {"gone": "connect failed: %s" % e}
+                out = {"gone": "connect failed: %s" % e}
+                if isinstance(e, (z.Timeout, socket.timeout)):
+                    out["harness"] = "side %s: no ConnectResponse in time (%s)" % (side.name,
+                                                                                  side.stall_context(slot))
+                return out
             time.sleep(0.1)
     conn.sock.settimeout(REPLY_TIMEOUT)
     side.slots[slot] = conn
@@ -358,7 +400,7 @@ def run_step(side, step):
             # The old socket may already be gone (a connect attempt for the same session id
             # makes Java close the live connection even when its password is wrong).
             old.close_socket()
-            conn = z.Conn(side.port, timeout=REPLY_TIMEOUT)
+            conn = side.conn(slot, REPLY_TIMEOUT)
             try:
                 resp = conn.connect(session_id=old.session_id, passwd=old.passwd,
                                     last_zxid=old.last_zxid, timeout_ms=step["timeout_ms"],
@@ -380,7 +422,7 @@ def run_step(side, step):
         else:
             sid = sid + 0x1000
             passwd = z.java_session_password(sid)
-        conn = z.Conn(side.port, timeout=REPLY_TIMEOUT)
+        conn = side.conn(slot, REPLY_TIMEOUT)
         try:
             resp = conn.connect(session_id=sid, passwd=passwd, last_zxid=0, timeout_ms=30000)
             rec["connect"] = norm_connect(side, resp, False)
@@ -433,9 +475,23 @@ class Report:
         self.ops = 0
         self.events = 0
         self.mismatches = 0
+        self.harness = 0  # steps not compared because the harness, not a server answer, failed
+        self.failures = 0  # not a reply mismatch: a member died, members' trees differ, forbidden logs
         self.printed = 0
         self.max_print = max_print
         self.transcript = None
+
+
+def harness_problem(rec):
+    """The first "harness" note anywhere in a step record, or None."""
+    if isinstance(rec, dict):
+        if "harness" in rec:
+            return rec["harness"]
+        for v in rec.values():
+            found = harness_problem(v)
+            if found:
+                return found
+    return None
 
 
 def count_events(rec):
@@ -461,13 +517,20 @@ def compare(report, seed, idx, step, ra, rb, history, names):
         report.transcript.write(json.dumps({"seed": seed, "op": idx, "slot": step.get("slot"),
                                             "desc": step["desc"], "A": ra,
                                             "B": "same" if ra == rb else rb}, sort_keys=True) + "\n")
+    problem = harness_problem(ra) or harness_problem(rb)
+    if problem:
+        report.harness += 1
+        print("HARNESS PROBLEM seed=%d op#%d slot=%s: %s: %s (not compared; the rest of this seed is skipped)"
+              % (seed, idx, step.get("slot"), step["desc"], problem))
+        sys.stdout.flush()
+        return "harness"
     report.ops += 1
     report.events += count_events(ra)
     if ra == rb:
-        return
+        return None
     report.mismatches += 1
     if report.printed >= report.max_print:
-        return
+        return None
     report.printed += 1
     print("MISMATCH seed=%d op#%d slot=%s: %s" % (seed, idx, step.get("slot"), step["desc"]))
     for key, va, vb in diff_keys(ra, rb):
@@ -478,6 +541,7 @@ def compare(report, seed, idx, step, ra, rb, history, names):
     print("  %s: %s" % (names[0], json.dumps(ra, sort_keys=True)))
     print("  %s: %s" % (names[1], json.dumps(rb, sort_keys=True)))
     sys.stdout.flush()
+    return None
 
 
 def walk_steps(path):
@@ -491,32 +555,52 @@ def walk_steps(path):
     ]
 
 
+def make_server(kind, port, workdir, cfg, args):
+    if ensembles.is_ensemble(kind):
+        props = ["znode.container.checkIntervalMs=3600000"]
+        return ensembles.EnsembleServer(kind, SUPER_PASSWORD, props, cfg)
+    return Server(kind, port, workdir, cfg, args.ruzk_bin, args.super_via_sysprop)
+
+
 def run_seed(args, seed, seed_no, report, workdir):
     base = args.port_base + 2 * (seed_no % ((args.port_limit - args.port_base) // 2))
-    servers = [Server(args.a, base, workdir, args.a_cfg, args.ruzk_bin, args.super_via_sysprop),
-               Server(args.b, base + 1, workdir, args.b_cfg, args.ruzk_bin, args.super_via_sysprop)]
-    names = ["A(%s:%d)" % (args.a, base), "B(%s:%d)" % (args.b, base + 1)]
+    servers = [make_server(args.a, base, workdir, args.a_cfg, args),
+               make_server(args.b, base + 1, workdir, args.b_cfg, args)]
+    names = ["A(%s)" % args.a if ensembles.is_ensemble(args.a) else "A(%s:%d)" % (args.a, base),
+             "B(%s)" % args.b if ensembles.is_ensemble(args.b) else "B(%s:%d)" % (args.b, base + 1)]
     try:
-        for s in servers:
-            s.start()
-        for s in servers:
-            s.wait_listening()
-        sides = [Side("A", base), Side("B", base + 1)]
+        try:
+            for s in servers:
+                s.start()
+            for s in servers:
+                s.wait_listening()
+        except (RuntimeError, ensembles.E.HarnessError, ensembles.E.WaitTimeout) as e:
+            report.harness += 1
+            print("HARNESS PROBLEM seed=%d: a server did not come up, nothing compared:\n%s" % (seed, e))
+            return
+        sides = [Side("A", servers[0].port, servers[0]), Side("B", servers[1].port, servers[1])]
+        for side, srv in zip(sides, servers):
+            if side.ensemble is not None:
+                print("seed %d: side %s is ensemble %s, slots on members %s, epoch 0x%x"
+                      % (seed, side.name, srv.topology, [(i % len(srv.endpoints())) + 1 for i in range(SLOTS + 1)],
+                         srv.zxid_base >> 32))
         rng = random.Random(seed)
-        gen = Gen(rng, args.weights)
+        any_ensemble = sides[0].ensemble is not None or sides[1].ensemble is not None
+        gen = Gen(rng, args.weights, fixed_timeout=40000 if any_ensemble else None)
         history = []
         idx = 0
+        aborted = False
         # Open the sessions one at a time, both sides in the same order.
         for slot in range(SLOTS):
             step = {"kind": "open", "slot": slot, "desc": "open session in slot %d" % slot}
             ra = {"connect": open_slot(sides[0], slot, 30000, first=True)}
             rb = {"connect": open_slot(sides[1], slot, 30000, first=True)}
             ra["drain"], rb["drain"] = drain(sides[0]), drain(sides[1])
-            compare(report, seed, idx, step, ra, rb, history, names)
+            aborted = aborted or compare(report, seed, idx, step, ra, rb, history, names) == "harness"
             history.append("op#%d %s" % (idx, step["desc"]))
             idx += 1
         before = report.mismatches
-        for _ in range(args.ops):
+        for _ in range(0 if aborted else args.ops):
             if report.mismatches - before >= args.stop_after:
                 print("seed %d: stopping after %d mismatches (later ones are mostly knock-on effects)"
                       % (seed, args.stop_after))
@@ -525,44 +609,82 @@ def run_seed(args, seed, seed_no, report, workdir):
             ra = run_step(sides[0], step)
             rb = run_step(sides[1], step)
             gen.observe(step, ra)
-            compare(report, seed, idx, step, ra, rb, history, names)
+            if compare(report, seed, idx, step, ra, rb, history, names) == "harness":
+                aborted = True
+                break
             history.append("op#%d slot=%s %s" % (idx, step.get("slot"), step["desc"]))
             idx += 1
-        # Final state: walk the whole tree as side A lists it, from a new super-user session.
-        step = {"kind": "open", "slot": SLOTS, "desc": "open the walker session"}
-        ra = {"connect": open_slot(sides[0], SLOTS, 30000)}
-        rb = {"connect": open_slot(sides[1], SLOTS, 30000)}
-        compare(report, seed, idx, step, ra, rb, history, names)
-        idx += 1
-        step = {"kind": "req", "slot": SLOTS, "op": z.AUTH, "desc": "walker: addauth super",
-                "body": z.W().int(0).ustring("digest").buffer(("super:" + SUPER_PASSWORD).encode()).bytes()}
-        ra, rb = run_step(sides[0], step), run_step(sides[1], step)
-        compare(report, seed, idx, step, ra, rb, history, names)
-        idx += 1
-        queue = ["/"]
-        seen = 0
-        while queue and seen < 2000:
-            path = queue.pop(0)
-            seen += 1
-            for step in walk_steps(path):
-                ra = run_step(sides[0], step)
-                rb = run_step(sides[1], step)
-                compare(report, seed, idx, step, ra, rb, history, names)
-                idx += 1
-                if step["op"] == z.GET_CHILDREN2 and ra["reply"].get("err") == 0:
-                    for c in ra["reply"].get("children") or []:
-                        queue.append(("" if path == "/" else path) + "/" + c)
+        if not aborted:
+            idx = final_walk(report, seed, idx, sides, history, names)
         for side in sides:
             for conn in side.slots:
                 if conn is not None:
                     conn.close_socket()
-        print("seed %d: %d steps, %d mismatches" % (seed, idx, report.mismatches - before))
+        for side, srv in zip(sides, servers):
+            if side.ensemble is not None:
+                check_ensemble_side(report, seed, side.name, srv)
+        print("seed %d: %d steps, %d mismatches%s" % (seed, idx, report.mismatches - before,
+                                                     " (aborted: harness problem)" if aborted else ""))
         sys.stdout.flush()
     finally:
         for s in servers:
+            if args.keep and getattr(s, "ens", None) is not None:
+                s.ens.keep = True
             s.stop()
         if args.keep:
             print("kept server dirs under %s" % workdir)
+
+
+def final_walk(report, seed, idx, sides, history, names):
+    """Walks the whole tree as side A lists it, from a new super-user session."""
+    step = {"kind": "open", "slot": SLOTS, "desc": "open the walker session"}
+    ra = {"connect": open_slot(sides[0], SLOTS, 30000)}
+    rb = {"connect": open_slot(sides[1], SLOTS, 30000)}
+    if compare(report, seed, idx, step, ra, rb, history, names) == "harness":
+        return idx + 1
+    idx += 1
+    step = {"kind": "req", "slot": SLOTS, "op": z.AUTH, "desc": "walker: addauth super",
+            "body": z.W().int(0).ustring("digest").buffer(("super:" + SUPER_PASSWORD).encode()).bytes()}
+    ra, rb = run_step(sides[0], step), run_step(sides[1], step)
+    compare(report, seed, idx, step, ra, rb, history, names)
+    idx += 1
+    queue = ["/"]
+    seen = 0
+    while queue and seen < 2000:
+        path = queue.pop(0)
+        seen += 1
+        for step in walk_steps(path):
+            ra = run_step(sides[0], step)
+            rb = run_step(sides[1], step)
+            if compare(report, seed, idx, step, ra, rb, history, names) == "harness":
+                return idx + 1
+            idx += 1
+            if step["op"] == z.GET_CHILDREN2 and ra["reply"].get("err") == 0:
+                for c in ra["reply"].get("children") or []:
+                    queue.append(("" if path == "/" else path) + "/" + c)
+    return idx
+
+
+def check_ensemble_side(report, seed, name, srv):
+    """After a seed: no re-election or dead member (harness problem / failure), every member holds
+    the same tree, no forbidden line in a Java member's log."""
+    moved, dead = srv.check_epoch()
+    if moved:
+        report.harness += 1
+        print("HARNESS PROBLEM seed=%d side %s: ensemble %s re-elected during the run (%s); "
+              "its replies are not comparable from then on" % (seed, name, srv.topology, moved))
+    if dead:
+        report.failures += 1
+        print("FAILURE seed=%d side %s: member(s) died: %s" % (seed, name, dead))
+    summary, diffs = srv.tree_check()
+    print("seed %d side %s: %s" % (seed, name, summary))
+    if diffs:
+        report.failures += 1
+    log = srv.log_report()
+    if log.findings or log.failed():
+        print("seed %d side %s: %s" % (seed, name, log.render()))
+    if log.failed():
+        report.failures += 1
 
 
 def main():
@@ -570,8 +692,11 @@ def main():
     ap.add_argument("--seed", type=int, default=1, help="first seed")
     ap.add_argument("--seeds", type=int, default=6, help="number of seeds (seed, seed+1, ...)")
     ap.add_argument("--ops", type=int, default=2000, help="random operations per seed")
-    ap.add_argument("--a", choices=["java", "ruzk"], default="java")
-    ap.add_argument("--b", choices=["java", "ruzk"], default="ruzk")
+    kinds = ["java", "ruzk"] + sorted(ensembles.E.TOPOLOGIES)
+    ap.add_argument("--a", choices=kinds, default="java",
+                    help="java/ruzk: one standalone server; a topology (java3, ruzk3, mixed_java_leader, ...): "
+                         "an ensemble with the client slots spread over its members")
+    ap.add_argument("--b", choices=kinds, default="ruzk")
     ap.add_argument("--a-cfg", action="append", default=[], metavar="KEY=VALUE",
                     help="extra zoo.cfg line for side A")
     ap.add_argument("--b-cfg", action="append", default=[], metavar="KEY=VALUE",
@@ -590,6 +715,7 @@ def main():
     ap.add_argument("--weight", action="append", default=[], metavar="NAME=W",
                     help="override a generator weight; names: %s" % ", ".join(WEIGHTS))
     args = ap.parse_args()
+    ensembles.E.RUZK_BIN = args.ruzk_bin
     args.weights = dict(WEIGHTS)
     for item in args.weight:
         name, _, value = item.partition("=")
@@ -613,10 +739,17 @@ def main():
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
+    extra = ""
+    if report.harness or report.failures:
+        extra = "; %d harness problems (not compared), %d other failures" % (report.harness, report.failures)
     print("differential (%s vs %s): compared %d operations and %d watch events over %d seeds: "
-          "%d mismatches (%.1f s)" % (args.a, args.b, report.ops, report.events, args.seeds,
-                                      report.mismatches, time.time() - t0))
-    return 1 if report.mismatches else 0
+          "%d mismatches%s (%.1f s)" % (args.a, args.b, report.ops, report.events, args.seeds,
+                                        report.mismatches, extra, time.time() - t0))
+    # 1: the servers disagree (or a member died / trees differ / forbidden Java log lines);
+    # 2: only harness problems (a server that never came up, no reply in time under load).
+    if report.mismatches or report.failures:
+        return 1
+    return 2 if report.harness else 0
 
 
 if __name__ == "__main__":

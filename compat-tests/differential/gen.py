@@ -65,10 +65,14 @@ def hexdata(b):
 class Gen:
     """Random operations. Knows only the seed and what side A answered."""
 
-    def __init__(self, rng, weights):
+    def __init__(self, rng, weights, fixed_timeout=None):
         self.rng = rng
         self.weights = weights
         self.seq_paths = []
+        # Ensemble runs: every session gets this timeout (the draw still happens, so the sequence
+        # stays the same). Expiry is driven by each leader's wall clock, so a session that may
+        # expire mid-run would expire at a different step on each side.
+        self.fixed_timeout = fixed_timeout
 
     def pick(self, weighted):
         total = sum(w for _, w in weighted)
@@ -267,7 +271,8 @@ class Gen:
                 "setData %r data=%s v=%d" % (path, hexdata(d), v))
 
     def timeout_ms(self):
-        return self.pick([(30000, 4), (10000, 1), (100000, 1)])
+        drawn = self.pick([(30000, 4), (10000, 1), (100000, 1)])
+        return self.fixed_timeout or drawn
 
     def reconnect_step(self, slot):
         r = self.rng
