@@ -575,6 +575,9 @@ def run_seed(args, seed, seed_no, report, workdir):
             for s in servers:
                 s.wait_listening()
         except (RuntimeError, ensembles.E.HarnessError, ensembles.E.WaitTimeout) as e:
+            for srv in servers:
+                if getattr(srv, "ens", None) is not None:
+                    srv.ens.keep = True  # the member logs say why
             report.harness += 1
             print("HARNESS PROBLEM seed=%d: a server did not come up, nothing compared:\n%s" % (seed, e))
             return

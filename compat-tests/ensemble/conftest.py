@@ -39,6 +39,7 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "topologies(kind): participants | observers")
+    config.addinivalue_line("markers", "ci: the bounded subset ci.sh runs on every topology")
 
 
 def selected(config):

@@ -507,6 +507,9 @@ class Ensemble:
         every live member commits. Returns the leader. `writes=False` is for tests that must not
         start txns in a new epoch (TRUNC)."""
         deadline = time.monotonic() + timeout
+        for m in self:
+            if m.proc is not None:
+                self.check_alive(m, step)  # a member that exited is named, with its log tail
         for m in self.live():
             self.wait_mode(m, self.expected_modes(m), max(1.0, deadline - time.monotonic()), step)
         leaders = [m for m in self.live() if m.mode() == "leader"]

@@ -15,6 +15,7 @@ from conftest import note
 pytestmark = pytest.mark.topologies("participants")
 
 
+@pytest.mark.ci
 def test_elects_exactly_one_leader(scenario, topology):
     ens = scenario.ens
     modes = {m.sid: m.mode() for m in ens}
@@ -52,6 +53,7 @@ def test_elects_exactly_one_leader(scenario, topology):
     scenario.check_logs("election")
 
 
+@pytest.mark.ci
 def test_reads_and_writes_on_every_member(scenario):
     ens = scenario.ens
     members = list(ens)
@@ -98,6 +100,7 @@ def test_reads_and_writes_on_every_member(scenario):
     scenario.check_logs("reads and writes on every member")
 
 
+@pytest.mark.ci
 def test_leader_failover(scenario, topology):
     ens = scenario.ens
     zk = ens.client()

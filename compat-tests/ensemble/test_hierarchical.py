@@ -15,6 +15,7 @@ GROUPS = {1: [1, 2, 3]}
 WEIGHTS = {1: 1, 2: 1, 3: 0}
 
 
+@pytest.mark.ci
 def test_hierarchical_quorum_elects_and_commits(fresh, topology):
     sc = fresh(topology, name="%s-hier" % topology, groups=GROUPS, weights=WEIGHTS)
     ens = sc.ens

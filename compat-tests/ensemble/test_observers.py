@@ -10,6 +10,7 @@ from conftest import note
 pytestmark = pytest.mark.topologies("observers")
 
 
+@pytest.mark.ci
 def test_observer_receives_everything(scenario):
     ens = scenario.ens
     obs = ens.observers()
@@ -61,6 +62,7 @@ def test_observer_does_not_vote(scenario):
     scenario.check_logs("observers do not vote")
 
 
+@pytest.mark.ci
 def test_observer_catches_up_after_restart(scenario, topology):
     ens = scenario.ens
     o = ens.observers()[0]

@@ -74,6 +74,7 @@ def test_kazoo_session_moves_between_members(scenario):
     scenario.check_logs("kazoo session move")
 
 
+@pytest.mark.ci
 def test_raw_session_and_watches_move_between_members(scenario):
     ens = scenario.ens
     fs = ens.followers()
@@ -127,7 +128,7 @@ def test_raw_session_and_watches_move_between_members(scenario):
     scenario.check_logs("raw session and watches move")
 
 
-@pytest.mark.parametrize("how", ["drop-connection", "kill-member"])
+@pytest.mark.parametrize("how", [pytest.param("drop-connection", marks=pytest.mark.ci), "kill-member"])
 def test_expired_session_ephemerals_removed_by_leader(scenario, how):
     ens = scenario.ens
     f = ens.followers()[0]

@@ -62,7 +62,7 @@ def assert_mode(sc, learner, mode, topology, what, rejoined):
     assert told[-1:] == [mode], "leader's log: expected %s for member %d, saw %s" % (mode, learner.sid, told)
 
 
-@pytest.mark.parametrize("how", ["TERM", "KILL"])
+@pytest.mark.parametrize("how", [pytest.param("TERM", marks=pytest.mark.ci), "KILL"])
 def test_follower_behind_gets_diff(fresh, topology, how):
     sc = fresh(topology, name="%s-diff" % topology)
     ens = sc.ens
@@ -101,6 +101,7 @@ def test_follower_behind_committed_log_diffs_from_txnlog(fresh, topology):
     sc.check_trees()
 
 
+@pytest.mark.ci
 def test_follower_behind_rolled_txnlogs_gets_snap(fresh, topology):
     """With snapCount=100 the leader rolls its txn log every 50-100 txns, so a learner 601 txns behind
     needs several 64 MiB preallocated files, more than 0.33 x the snapshot size: SNAP."""
@@ -171,6 +172,7 @@ def crash_all_and_restart_followers(ens, old, followers, step):
     return ens.wait_ready(step=step, writes=False)
 
 
+@pytest.mark.ci
 def test_old_leader_with_uncommitted_proposals_gets_trunc(fresh, topology):
     sc = fresh(topology, name="%s-trunc" % topology)
     ens = sc.ens
