@@ -695,7 +695,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1, help="first seed")
     ap.add_argument("--seeds", type=int, default=6, help="number of seeds (seed, seed+1, ...)")
     ap.add_argument("--ops", type=int, default=2000, help="random operations per seed")
-    kinds = ["java", "ruzk"] + sorted(ensembles.E.TOPOLOGIES)
+    kinds = ["java", "ruzk"] + sorted(t for t, v in ensembles.E.TOPOLOGIES.items() if not v.get("rolling"))
     ap.add_argument("--a", choices=kinds, default="java",
                     help="java/ruzk: one standalone server; a topology (java3, ruzk3, mixed_java_leader, ...): "
                          "an ensemble with the client slots spread over its members")

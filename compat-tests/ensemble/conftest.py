@@ -4,8 +4,8 @@ the timing summary printed at the end of the session.
 
 Topologies come from `--topology a,b` or ENSEMBLE_TOPOLOGIES (default `java3,observer_java`, the
 all-Java ones that must pass today). A test marked `@pytest.mark.topologies("participants")` runs on
-every selected topology without observers, `"observers"` on those with observers; a test with no
-selected topology is deselected, never reported as passed.
+every selected topology without observers, `"observers"` on those with observers, `"rolling"` only on
+the `rolling` pseudo-topology; a test with no selected topology is deselected, never reported as passed.
 """
 
 import os
@@ -38,7 +38,7 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "topologies(kind): participants | observers")
+    config.addinivalue_line("markers", "topologies(kind): participants | observers | rolling")
     config.addinivalue_line("markers", "ci: the bounded subset ci.sh runs on every topology")
 
 
@@ -58,8 +58,14 @@ def pytest_generate_tests(metafunc):
     kind = marker.args[0] if marker else "participants"
     names = []
     for n in selected(metafunc.config):
-        has_obs = bool(E.TOPOLOGIES[n]["observers"])
-        if (kind == "observers") == has_obs:
+        topo = E.TOPOLOGIES[n]
+        if topo.get("rolling"):
+            ok = kind == "rolling"
+        elif kind == "rolling":
+            ok = False
+        else:
+            ok = (kind == "observers") == bool(topo["observers"])
+        if ok:
             names.append(n)
     metafunc.parametrize("topology", names or [_NONE], scope="module")
 

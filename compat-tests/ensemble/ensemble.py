@@ -55,6 +55,9 @@ TOPOLOGIES = {
     "mixed_ruzk_leader": {"participants": ["java", "ruzk", "ruzk"], "observers": [], "leader_kind": "ruzk"},
     "observer_java": {"participants": ["java"] * 3, "observers": ["java"], "leader_kind": "java"},
     "observer_ruzk": {"participants": ["java"] * 3, "observers": ["ruzk"], "leader_kind": "java"},
+    # Starts as java3; test_rolling.py replaces the members one at a time (ENSEMBLE_ROLLING_KIND,
+    # default ruzk) on their own zoo.cfg/myid/dataDir, then back to Java.
+    "rolling": {"participants": ["java"] * 3, "observers": [], "leader_kind": None, "rolling": True},
 }
 
 

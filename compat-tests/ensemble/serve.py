@@ -123,7 +123,8 @@ def main():
     if len(sys.argv) > 2 and sys.argv[1] == "--ctl":
         return control(sys.argv[2], sys.argv[3:])
     s = argparse.ArgumentParser(description="Run one ensemble in the foreground (for shell scripts).")
-    s.add_argument("--topology", default="java3", choices=sorted(E.TOPOLOGIES))
+    s.add_argument("--topology", default="java3",
+                   choices=sorted(t for t, v in E.TOPOLOGIES.items() if not v.get("rolling")))
     s.add_argument("--env-file", required=True, help="written (JSON) once the ensemble serves")
     s.add_argument("--target", choices=["follower", "leader"], default="follower",
                    help="the member whose address goes to ZK_HOST")
