@@ -649,11 +649,19 @@ class Ensemble:
     def client(self, members=None, auth=True, timeout=15.0, start_timeout=30.0, **kw):
         """A started KazooClient on the given members (all by default), as super if auth."""
         from kazoo.client import KazooClient
+        from kazoo.handlers.threading import KazooTimeoutError
 
         if isinstance(members, Member):
             members = [members]
         c = KazooClient(hosts=self.connect_string(members), timeout=timeout, **kw)
-        c.start(timeout=start_timeout)
+        try:
+            c.start(timeout=start_timeout)
+        except KazooTimeoutError:
+            c.close()
+            ms = members or list(self)
+            self.fail(ms[0], "kazoo client start", "waited %.0f s for a session on %s"
+                      % (start_timeout, self.connect_string(members)),
+                      "modes %s" % {m.sid: m.mode() for m in ms}, extra_members=ms[1:])
         if auth:
             c.add_auth("digest", "%s:%s" % (SUPER_USER, self.super_password))
         return c
