@@ -294,8 +294,8 @@ def do_request(side, slot, op, body):
         hdr, rbody, evs = conn.request(op, body, xid=xid)
     except z.Timeout as e:
         conn.close_socket()
-        return {"gone": str(e), "harness": "side %s: no reply within %.0f s (%s)"
-                % (side.name, REPLY_TIMEOUT, side.stall_context(slot))}, []
+        return {"gone": str(e), "harness": "side %s slot %d: no reply to %s within %.0f s (%s)"
+                % (side.name, slot, z.OP_NAMES.get(op, op), REPLY_TIMEOUT, side.stall_context(slot))}, []
     except z.ConnectionGone as e:
         conn.close_socket()
         return {"gone": str(e)}, []

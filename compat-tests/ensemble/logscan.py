@@ -336,6 +336,10 @@ class LogScanner:
                 return
             if mode == "TRUNC" and peer is not None and peer & 0xFFFFFFFF == 0:
                 mode = "DIFF"  # Java's mislabelled empty DIFF for a new-epoch peer zxid
+            last = report.syncs[-1] if report.syncs else None
+            if (mode == "TRUNC" and last is not None and last.side == "leader" and last.learner == learner
+                    and last.mode == "TRUNC" and last.zxid == int(g["zxid"], 16) and last.reporter == m.sid):
+                return  # already inferred from the Synchronizing line (a leader that logs it at INFO)
             report.syncs.append(SyncEvent(learner, mode, int(g["zxid"], 16), "leader", m.sid, e.time, peer,
                                           source if mode == "DIFF" else ""))
             return
