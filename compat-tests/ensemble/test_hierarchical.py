@@ -17,6 +17,9 @@ WEIGHTS = {1: 1, 2: 1, 3: 0}
 
 @pytest.mark.ci
 def test_hierarchical_quorum_elects_and_commits(fresh, topology):
+    import ensemble as E
+    if len(E.TOPOLOGIES[topology]["participants"]) != 3:
+        pytest.skip("the hierarchy is written for three members (Java refuses a member outside every group)")
     sc = fresh(topology, name="%s-hier" % topology, groups=GROUPS, weights=WEIGHTS)
     ens = sc.ens
     lead = ens.leader()
