@@ -22,6 +22,10 @@ pub type LinkId = u64;
 pub enum EpochKind {
     Accepted,
     Current,
+    /// `currentEpoch.tmp`: written before a learner makes any state of the new epoch durable,
+    /// so a crash before `currentEpoch` itself is written still loads (Java's
+    /// `QuorumPeer.loadDataBase` takes the tmp file when the log is ahead of `currentEpoch`).
+    CurrentTmp,
 }
 
 #[derive(Debug)]

@@ -324,6 +324,10 @@ impl Leader {
         let Some(h) = self.links.get(&link) else { return };
         let (sid, observer, peer_last) = (h.sid, h.observer, h.peer_last);
         let last_processed = ctx.server.tree.last_zxid;
+        let plan_kind = match &plan {
+            SyncPlan::Packets { packets, .. } => packets.first().map(|p| p.type_),
+            _ => None,
+        };
         let last_queued = match plan {
             SyncPlan::Snap | SyncPlan::FromDisk => {
                 tracing::info!(
@@ -352,6 +356,18 @@ impl Leader {
                 last_queued
             }
         };
+        // A DIFF keeps the learner's log: the outstanding proposals it already holds (it logged
+        // them before it reconnected) are not sent again, so its durable copy counts now.
+        let kept = match &plan_kind {
+            Some(k) if *k == kind::DIFF => peer_last,
+            _ => Zxid::NONE,
+        };
+        if !observer && kept != Zxid::NONE {
+            let held: Vec<Zxid> = self.outstanding.range(..=kept).map(|(z, _)| *z).collect();
+            for z in held {
+                self.process_ack(ctx, sid, z);
+            }
+        }
         // startForwarding: participants also get the proposals still waiting for a quorum.
         let now = ctx.now.mono_ms;
         let mut sent = Vec::new();
@@ -446,6 +462,7 @@ impl Leader {
     pub fn on_link_closed(&mut self, link: LinkId) {
         if let Some(h) = self.links.remove(&link) {
             tracing::warn!("******* GOODBYE learner sid {} ********", h.sid);
+            self.forget_acks(h.sid);
         }
     }
 
@@ -453,6 +470,16 @@ impl Leader {
         if let Some(h) = self.links.remove(&link) {
             tracing::warn!("closing learner sid {}: {}", h.sid, why);
             ctx.out.push_back(Output::CloseLearner { link });
+            self.forget_acks(h.sid);
+        }
+    }
+
+    /// A learner's acknowledgements stand only while its connection does: when it comes back
+    /// it may be truncated below them (Java keeps counting them; a write could then commit
+    /// while durable on a minority). The sync credits back what it keeps.
+    fn forget_acks(&mut self, sid: ServerId) {
+        for p in self.outstanding.values_mut() {
+            p.acks.remove(&sid);
         }
     }
 

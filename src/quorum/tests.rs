@@ -270,6 +270,7 @@ impl Cluster {
             Output::WriteEpoch { kind, epoch } => match kind {
                 super::io::EpochKind::Accepted => m.disk.epochs.0 = epoch,
                 super::io::EpochKind::Current => m.disk.epochs.1 = epoch,
+                super::io::EpochKind::CurrentTmp => {}
             },
             Output::ConnectLeader { leader } => {
                 if self.cut.contains(&id) || self.cut.contains(&leader) || self.members[&leader].peer.is_none() {
