@@ -1,5 +1,9 @@
 //! The deterministic simulator (placeholder header, completed below as modules land).
 
+pub mod client;
 pub mod disk;
+pub mod history;
 pub mod queue;
 pub mod rng;
+pub mod trace;
+pub mod workload;
