@@ -9,6 +9,7 @@
 
 use bytes::Bytes;
 use ruzk::jute::multi::*;
+use ruzk::jute::opcode::op;
 use ruzk::jute::records::*;
 use ruzk::jute::txn::*;
 use ruzk::jute::Jute;

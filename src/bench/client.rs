@@ -4,12 +4,12 @@
 //! is enough to pair replies with requests; watch notifications (xid -1) and ping replies
 //! (xid -2) are the only frames that arrive out of that order.
 
-use super::stats::ConnStats;
+use super::stats::{ConnStats, BAD_REPLY};
 use super::workload::{Generator, Kind};
+use crate::jute::opcode::op;
 use crate::jute::records::{
     ConnectRequest, ConnectResponse, GetDataRequest, GetDataResponse, ReplyHeader, RequestHeader,
 };
-use crate::jute::txn::op;
 use crate::jute::Jute;
 use anyhow::{bail, Context};
 use bytes::Bytes;
@@ -189,10 +189,6 @@ pub struct Drive {
     /// data bytes; a reply that does not counts as error [`BAD_REPLY`].
     pub verify_get_len: Option<usize>,
 }
-
-/// The error code recorded for a reply that does not say what it should. Not a ZooKeeper
-/// code; chosen far from them.
-pub const BAD_REPLY: i32 = -100_000;
 
 struct Pending {
     xid: i32,
@@ -379,6 +375,7 @@ async fn read_loop(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::jute::records::GetDataRequest;

@@ -4,10 +4,13 @@
 //!
 //! The generator is the same code for both servers, so the comparison measures servers and
 //! not clients. It runs on tokio with up to `--inflight` requests outstanding per session.
+#![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
 pub mod client;
 pub mod compare;
+pub mod markdown;
 pub mod plot;
+pub mod results;
 pub mod run;
 pub mod stats;
 pub mod workload;
@@ -111,6 +114,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use clap::Parser;

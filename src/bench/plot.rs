@@ -3,7 +3,7 @@
 //! better or worse ruzk is, on a log2 scale centred on parity. Uses plotters' SVG backend
 //! without font features, so it builds without system font libraries.
 
-use super::compare::{Results, Row};
+use super::results::{Results, Row};
 use anyhow::Context;
 use clap::Args;
 use plotters::prelude::*;
@@ -103,6 +103,7 @@ pub fn draw(res: &Results, out: &Path) -> anyhow::Result<()> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

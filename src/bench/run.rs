@@ -6,8 +6,9 @@ use super::client::{drive, Conn, Drive, Shared};
 use super::stats::{ConnStats, PhaseReport, Report};
 use super::workload::{create_body, key_path, open_acl, Generator, Kind, Mix, MixGen, Workload, EPHEMERAL, PERSISTENT};
 use super::LoadArgs;
+use crate::jute::error_code::NODE_EXISTS;
+use crate::jute::opcode::op;
 use crate::jute::records::{CreateRequest, DeleteRequest, ExistsRequest, GetDataRequest, SetDataRequest};
-use crate::jute::txn::op;
 use crate::jute::Jute;
 use anyhow::{bail, Context};
 use bytes::Bytes;
@@ -17,8 +18,6 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
-
-const NODEEXISTS: i32 = -110;
 
 pub fn main(a: LoadArgs) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -109,7 +108,7 @@ async fn ensure_node(sessions: &mut [Conn], path: &str) -> anyhow::Result<()> {
     let req =
         CreateRequest { path: path.to_string(), data: Some(Bytes::new()), acl: Some(open_acl()), flags: PERSISTENT };
     let (h, _) = c.call(op::CREATE, &req).await?;
-    if h.err != 0 && h.err != NODEEXISTS {
+    if h.err != 0 && h.err != NODE_EXISTS {
         bail!("creating {path}: error {}", super::stats::code_name(h.err));
     }
     Ok(())
@@ -239,7 +238,7 @@ async fn setup_keys(
         pb,
     )
     .await?;
-    let bad: u64 = st.codes.iter().filter(|((_, c), _)| *c != 0 && *c != NODEEXISTS).map(|(_, n)| n).sum();
+    let bad: u64 = st.codes.iter().filter(|((_, c), _)| *c != 0 && *c != NODE_EXISTS).map(|(_, n)| n).sum();
     if bad > 0 {
         bail!("setup: {bad} requests failed: {:?}", st.codes);
     }
@@ -405,6 +404,7 @@ async fn zk_latencies(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::jute::records::{ConnectRequest, ConnectResponse, GetDataResponse, ReplyHeader, RequestHeader};

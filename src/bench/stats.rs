@@ -2,6 +2,7 @@
 //! counts by ZooKeeper error code, and the serialisable report printed as a table or JSON.
 
 use super::workload::Kind;
+use crate::jute::error_code;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -254,6 +255,10 @@ impl PhaseReport {
     }
 }
 
+/// The error code recorded for a reply that does not say what it should. Not a ZooKeeper
+/// code; chosen far from them.
+pub const BAD_REPLY: i32 = -100_000;
+
 /// Failures by "op:CODE_NAME".
 fn error_codes(s: &ConnStats) -> BTreeMap<String, u64> {
     let mut m = BTreeMap::new();
@@ -267,46 +272,15 @@ fn error_codes(s: &ConnStats) -> BTreeMap<String, u64> {
 
 /// `KeeperException.Code` names, for the error table.
 pub fn code_name(code: i32) -> String {
-    let n = match code {
-        0 => "OK",
-        -1 => "SYSTEMERROR",
-        -2 => "RUNTIMEINCONSISTENCY",
-        -3 => "DATAINCONSISTENCY",
-        -4 => "CONNECTIONLOSS",
-        -5 => "MARSHALLINGERROR",
-        -6 => "UNIMPLEMENTED",
-        -7 => "OPERATIONTIMEOUT",
-        -8 => "BADARGUMENTS",
-        -13 => "NEWCONFIGNOQUORUM",
-        -14 => "RECONFIGINPROGRESS",
-        -15 => "UNKNOWNSESSION",
-        -100 => "APIERROR",
-        -101 => "NONODE",
-        -102 => "NOAUTH",
-        -103 => "BADVERSION",
-        -108 => "NOCHILDRENFOREPHEMERALS",
-        -110 => "NODEEXISTS",
-        -111 => "NOTEMPTY",
-        -112 => "SESSIONEXPIRED",
-        -113 => "INVALIDCALLBACK",
-        -114 => "INVALIDACL",
-        -115 => "AUTHFAILED",
-        -118 => "SESSIONMOVED",
-        -119 => "NOTREADONLY",
-        -120 => "EPHEMERALONLOCALSESSION",
-        -121 => "NOWATCHER",
-        -122 => "REQUESTTIMEOUT",
-        -123 => "RECONFIGDISABLED",
-        -124 => "SESSIONCLOSEDREQUIRESASLAUTH",
-        -125 => "QUOTAEXCEEDED",
-        -127 => "THROTTLEDOP",
-        super::client::BAD_REPLY => "BADREPLY(client check: wrong getData length)",
-        _ => return code.to_string(),
-    };
-    n.to_string()
+    match error_code::java_name(code) {
+        Some(n) => n.to_string(),
+        None if code == BAD_REPLY => "BADREPLY(client check: wrong getData length)".to_string(),
+        None => code.to_string(),
+    }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -3,10 +3,10 @@
 //! client driver frames, sends and times them.
 
 use crate::jute::multi::{MultiOp, MultiRequest};
+use crate::jute::opcode::op;
 use crate::jute::records::{
     Acl, CreateRequest, DeleteRequest, ExistsRequest, GetChildrenRequest, GetDataRequest, Id, SetDataRequest,
 };
-use crate::jute::txn::op;
 use crate::jute::Jute;
 use anyhow::{bail, Context};
 use bytes::Bytes;
@@ -300,6 +300,7 @@ where
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::jute::multi::MultiRequest;

@@ -7,7 +7,9 @@
 //! allocation, so a peer cannot make us allocate what it did not send.
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
+pub mod error_code;
 pub mod multi;
+pub mod opcode;
 pub mod records;
 pub mod txn;
 

@@ -3,8 +3,8 @@
 //! is not a plain Jute record.
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
+use super::opcode::op;
 use super::records::*;
-use super::txn::op;
 use super::{DecodeError, Jute, Result};
 use bytes::{Buf, BufMut};
 

@@ -112,7 +112,7 @@ impl Disk {
                             std::process::exit(14);
                         }
                     }
-                    if core.blocking_send(CoreMsg::Input(Input::Durable { zxid: z })).is_err() {
+                    if core.blocking_send(CoreMsg::Input(Input::Durable { zxid: crate::types::Zxid(z) })).is_err() {
                         break;
                     }
                     if count > threshold {

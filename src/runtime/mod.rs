@@ -2,6 +2,7 @@
 //! tasks only frame bytes; a disk thread appends and fsyncs with group commit. The core
 //! never awaits a client: it `try_send`s into bounded per-connection queues and closes a
 //! connection whose queue is full.
+#![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
 mod conn;
 mod disk;
@@ -126,7 +127,7 @@ pub fn settings_from_config(c: Config) -> anyhow::Result<Settings> {
         .with_context(|| format!("bad client address {host}:{port}"))?;
     let tick = c.tick_time_ms.max(1) as i64;
     let opts = Options {
-        server_id: 1,
+        server_id: crate::types::ServerId(1),
         tick_ms: tick as u64,
         min_session_timeout_ms: c.min_session_timeout_ms,
         max_session_timeout_ms: c.max_session_timeout_ms,
@@ -214,13 +215,13 @@ pub async fn serve(s: Settings) -> anyhow::Result<()> {
         rep.replayed,
         rep.digest_checked,
         rep.digest_mismatches,
-        tree.last_zxid
+        tree.last_zxid.0
     );
     // Java writes a snapshot at every start: snapshot.0 on a fresh data dir, written here;
     // after replaying logged txns the core takes one once serving (so the next start replays
     // less); with nothing replayed the newest snapshot already is the state.
     if fresh {
-        let path = dirs.snap.join(crate::storage::snapshot::snapshot_name(tree.last_zxid, s.compression));
+        let path = dirs.snap.join(crate::storage::snapshot::snapshot_name(tree.last_zxid.0, s.compression));
         crate::storage::snapshot::write_snapshot(&path, &persist::image_from_tree(&tree), s.compression)?;
     }
     let mut server = Server::new(s.opts.clone(), tree, clock.now());
@@ -271,8 +272,8 @@ pub async fn serve(s: Settings) -> anyhow::Result<()> {
                         let _ = tx.try_send(conn::Out::Close);
                     }
                 }
-                Output::Append { zxid, entry } => disk.append(zxid, entry),
-                Output::Snapshot { zxid, image } => disk.snapshot(zxid, image),
+                Output::Append { zxid, entry } => disk.append(zxid.0, entry),
+                Output::Snapshot { zxid, image } => disk.snapshot(zxid.0, image),
             }
         }
         let deadline = server.poll_timeout().map(|ms| clock.start + Duration::from_millis(ms));

@@ -23,7 +23,7 @@ pub fn image_from_tree(tree: &DataTree) -> SnapshotImage {
         sessions: tree.sessions.iter().map(|(k, v)| (*k, *v)).collect(),
         acls: tree.acls.entries().map(|(id, l)| (id, l.clone())).collect(),
         nodes,
-        digest: Some(ZxidDigest { zxid: tree.last_zxid, version: DIGEST_VERSION, digest: tree.digest() as i64 }),
+        digest: Some(ZxidDigest { zxid: tree.last_zxid.0, version: DIGEST_VERSION, digest: tree.digest() as i64 }),
     }
 }
 
@@ -86,7 +86,7 @@ fn replay(r: Restored<LoadedTree>, extended_types: bool) -> (DataTree, ReplayRep
     let mut tree = match r.image {
         None => DataTree::new(extended_types),
         Some(LoadedTree { mut tree, digest }) => {
-            tree.last_zxid = r.snap_zxid;
+            tree.last_zxid = crate::types::Zxid(r.snap_zxid);
             check_from = digest.map_or(i64::MAX, |d| d.zxid);
             if let Some(d) = digest {
                 if d.zxid == r.snap_zxid && d.zxid != 0 && d.digest as u64 != tree.digest() {
@@ -126,6 +126,7 @@ fn replay(r: Restored<LoadedTree>, extended_types: bool) -> (DataTree, ReplayRep
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use std::path::Path;

@@ -3,8 +3,9 @@
 //! (Java's `outstandingChanges`), assigns the zxid and stamps the time. A failing write becomes
 //! an error transaction that still consumes its zxid, as in Java. Pure: time comes in `Ctx`.
 
-use super::error::*;
+use crate::jute::error_code::*;
 use crate::jute::multi::{MultiOp, MultiRequest};
+use crate::jute::opcode::op;
 use crate::jute::records::*;
 use crate::jute::txn::*;
 use crate::jute::Jute;
@@ -490,6 +491,7 @@ pub fn prepare(tree: &DataTree, pending: &mut Pending, ctx: &Ctx, op_code: i32, 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -3,6 +3,7 @@
 //! server; the replicated part (which sessions exist) lives in the tree.
 
 use super::watch::ConnId;
+use crate::types::{ServerId, SessionId};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// `ZooKeeperServer.superSecret`.
@@ -10,10 +11,10 @@ const SUPER_SECRET: i64 = 0xB341_5C00;
 
 /// `java.util.Random(sessionId ^ superSecret).nextBytes(16)`, bit-exact with Java so that a
 /// client can move between Java and ruzk servers.
-pub fn password(session_id: i64) -> [u8; 16] {
+pub fn password(session_id: SessionId) -> [u8; 16] {
     const MULT: i64 = 0x5_DEEC_E66D;
     const MASK: i64 = (1 << 48) - 1;
-    let mut seed = ((session_id ^ SUPER_SECRET) ^ MULT) & MASK;
+    let mut seed = ((session_id.0 ^ SUPER_SECRET) ^ MULT) & MASK;
     let mut out = [0u8; 16];
     for chunk in out.chunks_mut(4) {
         seed = (seed.wrapping_mul(MULT).wrapping_add(0xB)) & MASK;
@@ -26,12 +27,12 @@ pub fn password(session_id: i64) -> [u8; 16] {
 }
 
 /// `SessionTrackerImpl.initializeNextSessionId`.
-pub fn first_session_id(now_ms: i64, server_id: i64) -> i64 {
-    let mut id = (((now_ms << 24) as u64) >> 8) as i64 | (server_id << 56);
+pub fn first_session_id(now_ms: i64, server_id: ServerId) -> SessionId {
+    let mut id = (((now_ms << 24) as u64) >> 8) as i64 | (server_id.0 << 56);
     if id == i64::MIN {
         id += 1;
     }
-    id
+    SessionId(id)
 }
 
 #[derive(Clone, Debug)]
@@ -44,13 +45,13 @@ pub struct Session {
 
 pub struct Sessions {
     tick_ms: u64,
-    pub map: HashMap<i64, Session>,
-    buckets: BTreeMap<u64, BTreeSet<i64>>,
-    pub next_id: i64,
+    pub map: HashMap<SessionId, Session>,
+    buckets: BTreeMap<u64, BTreeSet<SessionId>>,
+    pub next_id: SessionId,
 }
 
 impl Sessions {
-    pub fn new(tick_ms: u64, next_id: i64) -> Sessions {
+    pub fn new(tick_ms: u64, next_id: SessionId) -> Sessions {
         Sessions { tick_ms: tick_ms.max(1), map: HashMap::new(), buckets: BTreeMap::new(), next_id }
     }
 
@@ -58,7 +59,7 @@ impl Sessions {
         (t / self.tick_ms + 1) * self.tick_ms
     }
 
-    pub fn add(&mut self, id: i64, timeout_ms: i32, now_ms: u64, conn: Option<ConnId>) {
+    pub fn add(&mut self, id: SessionId, timeout_ms: i32, now_ms: u64, conn: Option<ConnId>) {
         let expire_at = self.round_up(now_ms + timeout_ms.max(0) as u64);
         if let Some(old) = self.map.insert(id, Session { timeout_ms, expire_at, conn, closing: false }) {
             self.unbucket(id, old.expire_at);
@@ -66,7 +67,7 @@ impl Sessions {
         self.buckets.entry(expire_at).or_default().insert(id);
     }
 
-    fn unbucket(&mut self, id: i64, at: u64) {
+    fn unbucket(&mut self, id: SessionId, at: u64) {
         if let Some(b) = self.buckets.get_mut(&at) {
             b.remove(&id);
             if b.is_empty() {
@@ -76,7 +77,7 @@ impl Sessions {
     }
 
     /// `touchSession`: false if the session is unknown or closing.
-    pub fn touch(&mut self, id: i64, timeout_ms: Option<i32>, now_ms: u64) -> bool {
+    pub fn touch(&mut self, id: SessionId, timeout_ms: Option<i32>, now_ms: u64) -> bool {
         let tick = self.tick_ms;
         let Some(s) = self.map.get_mut(&id) else {
             return false;
@@ -98,7 +99,7 @@ impl Sessions {
         true
     }
 
-    pub fn remove(&mut self, id: i64) -> Option<Session> {
+    pub fn remove(&mut self, id: SessionId) -> Option<Session> {
         let s = self.map.remove(&id)?;
         self.unbucket(id, s.expire_at);
         Some(s)
@@ -109,7 +110,7 @@ impl Sessions {
     }
 
     /// Sessions whose bucket time has come; they are marked closing.
-    pub fn expired(&mut self, now_ms: u64) -> Vec<i64> {
+    pub fn expired(&mut self, now_ms: u64) -> Vec<SessionId> {
         let mut out = Vec::new();
         while let Some((&at, _)) = self.buckets.iter().next() {
             if at > now_ms {
@@ -127,15 +128,16 @@ impl Sessions {
         out
     }
 
-    pub fn check(&self, id: i64) -> Result<(), i32> {
+    pub fn check(&self, id: SessionId) -> Result<(), i32> {
         match self.map.get(&id) {
             Some(s) if !s.closing => Ok(()),
-            _ => Err(super::error::SESSION_EXPIRED),
+            _ => Err(crate::jute::error_code::SESSION_EXPIRED),
         }
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -145,18 +147,18 @@ mod tests {
 
     #[test]
     fn password_matches_java_random() {
-        assert_eq!(hex(&password(0x0100000000000000)), "f22acd4a97e69d6d20a49bb638eadb38");
-        assert_eq!(hex(&password(0x1000001a2b3c0000)), "065cdb381bc43020548dd85f5ced3f15");
-        assert_eq!(hex(&password(0x72000cbe09a80000)), "6a1eba98af60df0058304e9b10ee7bd6");
+        assert_eq!(hex(&password(SessionId(0x0100000000000000))), "f22acd4a97e69d6d20a49bb638eadb38");
+        assert_eq!(hex(&password(SessionId(0x1000001a2b3c0000))), "065cdb381bc43020548dd85f5ced3f15");
+        assert_eq!(hex(&password(SessionId(0x72000cbe09a80000))), "6a1eba98af60df0058304e9b10ee7bd6");
     }
 
     #[test]
     fn expiry_rounds_up_to_tick() {
-        let mut s = Sessions::new(2000, 1);
-        s.add(5, 4000, 1000, None);
+        let mut s = Sessions::new(2000, SessionId(1));
+        s.add(SessionId(5), 4000, 1000, None);
         assert_eq!(s.next_expiry(), Some(6000));
         assert!(s.expired(5999).is_empty());
-        assert_eq!(s.expired(6000), vec![5]);
-        assert_eq!(s.check(5), Err(super::super::error::SESSION_EXPIRED));
+        assert_eq!(s.expired(6000), vec![SessionId(5)]);
+        assert_eq!(s.check(SessionId(5)), Err(crate::jute::error_code::SESSION_EXPIRED));
     }
 }

@@ -5,8 +5,9 @@
 
 use super::snapshot::{self, Compression, SnapshotImage};
 use super::txnlog::{self, FileEnd, LogFileReader, TxnLogOptions, TxnLogWriter};
+use crate::jute::opcode;
 use crate::jute::records::Acl;
-use crate::jute::txn::{op, Txn, TxnEntry};
+use crate::jute::txn::{Txn, TxnEntry};
 use anyhow::{bail, Context};
 use base64::Engine;
 use clap::{Args, Subcommand};
@@ -201,46 +202,6 @@ fn rewrite_log(file: &Path, out_dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `Request.op2String` of 3.8.0, quirks included ("createTtl"; addWatch is "unknown 106").
-pub fn op_name(t: i32) -> String {
-    let s = match t {
-        op::NOTIFICATION => "notification",
-        op::CREATE => "create",
-        op::DELETE => "delete",
-        op::EXISTS => "exists",
-        op::GET_DATA => "getData",
-        op::SET_DATA => "setData",
-        op::GET_ACL => "getACL",
-        op::SET_ACL => "setACL",
-        op::GET_CHILDREN => "getChildren",
-        op::SYNC => "sync",
-        op::PING => "ping",
-        op::GET_CHILDREN2 => "getChildren2",
-        op::CHECK => "check",
-        op::MULTI => "multi",
-        op::CREATE2 => "create2",
-        op::RECONFIG => "reconfig",
-        op::CHECK_WATCHES => "checkWatches",
-        op::REMOVE_WATCHES => "removeWatches",
-        op::CREATE_CONTAINER => "createContainer",
-        op::DELETE_CONTAINER => "deleteContainer",
-        op::CREATE_TTL => "createTtl",
-        op::MULTI_READ => "multiRead",
-        op::AUTH => "auth",
-        op::SET_WATCHES => "setWatches",
-        op::SET_WATCHES2 => "setWatches2",
-        op::SASL => "sasl",
-        op::GET_EPHEMERALS => "getEphemerals",
-        op::GET_ALL_CHILDREN_NUMBER => "getAllChildrenNumber",
-        op::WHO_AM_I => "whoAmI",
-        op::CREATE_SESSION => "createSession",
-        op::CLOSE_SESSION => "closeSession",
-        op::ERROR => "error",
-        other => return format!("unknown {other}"),
-    };
-    s.to_string()
-}
-
 /// Java prints ints through `Long.toHexString`, so a negative cxid shows 16 f's.
 fn hex(v: i64) -> String {
     format!("0x{:x}", v as u64)
@@ -273,9 +234,11 @@ fn txn_text(t: &Txn) -> String {
         Txn::SetAcl(s) => format!("{},{},{}", s.path, acl_text(&s.acl), s.version),
         Txn::Check(c) => format!("{},{}", c.path, c.version),
         Txn::Error(e) => e.err.to_string(),
-        Txn::Multi(subs) => {
-            subs.iter().map(|s| format!("{}:{}", op_name(s.type_code()), txn_text(s))).collect::<Vec<_>>().join(";")
-        }
+        Txn::Multi(subs) => subs
+            .iter()
+            .map(|s| format!("{}:{}", opcode::java_name(s.type_code()), txn_text(s)))
+            .collect::<Vec<_>>()
+            .join(";"),
     }
 }
 
@@ -287,7 +250,7 @@ fn entry_line(t: &TxnEntry) -> String {
         hex(h.client_id),
         hex(i64::from(h.cxid)),
         hex(h.zxid),
-        op_name(h.type_),
+        opcode::java_name(h.type_),
         txn_text(&t.txn)
     );
     if let Some(d) = &t.digest {
@@ -331,7 +294,7 @@ fn txn_json(t: &Txn) -> Value {
         Txn::Check(c) => json!({ "path": c.path, "version": c.version }),
         Txn::Error(e) => json!({ "err": e.err }),
         Txn::Multi(subs) => {
-            json!({ "txns": subs.iter().map(|s| json!({ "type": op_name(s.type_code()), "txn": txn_json(s) })).collect::<Vec<_>>() })
+            json!({ "txns": subs.iter().map(|s| json!({ "type": opcode::java_name(s.type_code()), "txn": txn_json(s) })).collect::<Vec<_>>() })
         }
     }
 }
@@ -340,7 +303,7 @@ fn entry_json(t: &TxnEntry) -> Value {
     let h = &t.header;
     json!({
         "time": h.time, "session": hex(h.client_id), "cxid": hex(i64::from(h.cxid)), "zxid": hex(h.zxid),
-        "type": op_name(h.type_), "txn": txn_json(&t.txn),
+        "type": opcode::java_name(h.type_), "txn": txn_json(&t.txn),
         "digest": t.digest.as_ref().map(|d| json!({ "version": d.version, "treeDigest": d.tree_digest })),
     })
 }

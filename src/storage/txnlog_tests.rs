@@ -2,7 +2,8 @@
 //! rolling and truncation.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 use super::*;
-use crate::jute::txn::{op, Txn};
+use crate::jute::opcode::op;
+use crate::jute::txn::Txn;
 use std::path::PathBuf;
 
 fn java_dir() -> PathBuf {

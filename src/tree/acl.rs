@@ -247,6 +247,7 @@ pub fn fixup(acl: &[Acl], auth: &[Id]) -> Option<Vec<Acl>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -2,13 +2,17 @@
 //! committed transaction into tree changes, a result and the watch events it fires. It reads
 //! no clock and does no I/O: two servers applying the same transactions hold equal trees
 //! (and equal digests, which [`DataTree::digest`] computes exactly as Java's `DigestCalculator`).
+#![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
 pub mod acl;
 pub mod path;
 mod store;
 
+use crate::jute::error_code;
+use crate::jute::opcode::op;
 use crate::jute::records::{Acl, Stat, StatPersisted};
-use crate::jute::txn::{op, Txn, TxnHeader};
+use crate::jute::txn::{Txn, TxnHeader};
+use crate::types::Zxid;
 use acl::{AclCache, OPEN_UNSAFE_ACL_ID};
 use bytes::Bytes;
 use rustc_hash::FxHashSet;
@@ -143,7 +147,7 @@ pub struct DataTree {
     ttls: BTreeSet<String>,
     /// sessionId → timeout (ms): the replicated session table.
     pub sessions: BTreeMap<i64, i32>,
-    pub last_zxid: i64,
+    pub last_zxid: Zxid,
     digest: u64,
     data_size: u64,
     pub extended_types: bool,
@@ -197,7 +201,7 @@ impl DataTree {
             containers: BTreeSet::new(),
             ttls: BTreeSet::new(),
             sessions: BTreeMap::new(),
-            last_zxid: 0,
+            last_zxid: Zxid::ZERO,
             digest: 0,
             data_size: 0,
             extended_types,
@@ -398,8 +402,8 @@ impl DataTree {
     pub fn apply(&mut self, hdr: &TxnHeader, txn: &Txn) -> Applied {
         let mut events = Vec::new();
         let result = self.apply_one(hdr, txn, &mut events);
-        if hdr.zxid > self.last_zxid {
-            self.last_zxid = hdr.zxid;
+        if hdr.zxid > self.last_zxid.0 {
+            self.last_zxid = Zxid(hdr.zxid);
         }
         if hdr.zxid % 128 == 0 && hdr.zxid != 0 {
             self.digest_log.push_back((hdr.zxid, self.digest));
@@ -431,7 +435,7 @@ impl DataTree {
             Txn::Create(t, c) => {
                 let owner = if c.ephemeral { hdr.client_id } else { 0 };
                 let r = self.create_node(&c.path, c.data.clone(), &c.acl, owner, c.parent_c_version, hdr, ev);
-                if matches!(r, TxnResult::Error(e) if e == crate::server::error::NODE_EXISTS) && *t == op::CREATE {
+                if matches!(r, TxnResult::Error(e) if e == error_code::NODE_EXISTS) && *t == op::CREATE {
                     self.set_cversion_pzxid(path::parent_or_root(&c.path), c.parent_c_version, hdr.zxid);
                 }
                 r
@@ -454,14 +458,14 @@ impl DataTree {
                     n.stat.mtime = hdr.time;
                 });
                 if !ok {
-                    return TxnResult::Error(crate::server::error::NO_NODE);
+                    return TxnResult::Error(error_code::NO_NODE);
                 }
                 ev.push(WatchEvent { kind: EventType::NodeDataChanged, path: s.path.clone(), acl: None });
                 TxnResult::SetData(self.stat(&s.path).unwrap_or_default())
             }
             Txn::SetAcl(s) => {
                 let Some(old) = self.nodes.get(&s.path).map(|n| n.acl) else {
-                    return TxnResult::Error(crate::server::error::NO_NODE);
+                    return TxnResult::Error(error_code::NO_NODE);
                 };
                 let new = self.acls.intern(&s.acl);
                 self.acls.release(old);
@@ -484,7 +488,7 @@ impl DataTree {
                         continue;
                     }
                     if failed {
-                        let ec = if post_failed { crate::server::error::RUNTIME_INCONSISTENCY } else { 0 };
+                        let ec = if post_failed { error_code::RUNTIME_INCONSISTENCY } else { 0 };
                         results.push(TxnResult::Error(ec));
                         continue;
                     }
@@ -519,16 +523,15 @@ impl DataTree {
         hdr: &TxnHeader,
         ev: &mut Vec<WatchEvent>,
     ) -> TxnResult {
-        use crate::server::error;
         let Some(parent_raw) = path::parent(path) else {
-            return TxnResult::Error(error::NO_NODE);
+            return TxnResult::Error(error_code::NO_NODE);
         };
         let parent = if parent_raw.is_empty() { "/" } else { parent_raw };
         let Some(pnode) = self.nodes.get(parent) else {
-            return TxnResult::Error(error::NO_NODE);
+            return TxnResult::Error(error_code::NO_NODE);
         };
         if self.nodes.contains(path) {
-            return TxnResult::Error(error::NODE_EXISTS);
+            return TxnResult::Error(error_code::NODE_EXISTS);
         }
         let pcur = pnode.stat.cversion;
         let newc = if parent_cversion == -1 { pcur + 1 } else { parent_cversion };
@@ -571,14 +574,13 @@ impl DataTree {
     }
 
     fn delete_node(&mut self, path: &str, zxid: i64, ev: &mut Vec<WatchEvent>) -> Result<(), i32> {
-        use crate::server::error;
         let parent = path::parent_or_root(path).to_string();
         let Some((slot, node)) = self.nodes.remove(path) else {
             // Replay leniency: the parent's pzxid still moves forward.
             if self.nodes.get(&parent).is_some_and(|p| zxid > p.stat.pzxid) {
                 self.change(&parent, |p| p.stat.pzxid = zxid);
             }
-            return Err(error::NO_NODE);
+            return Err(error_code::NO_NODE);
         };
         self.digest = self.digest.wrapping_sub(node_digest(path, &node));
         self.data_size = self.data_size.wrapping_sub((path.len() + node.data.as_ref().map_or(0, |d| d.len())) as u64);
@@ -614,6 +616,7 @@ impl DataTree {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::jute::txn::CreateTxn;
