@@ -208,12 +208,11 @@ impl SimDisk {
                 }
             }
         }
-        let last_epoch = Zxid(tree.last_zxid).epoch();
+        let last_epoch = tree.last_zxid.epoch();
         let current = self.current_epoch.unwrap_or(last_epoch);
         let accepted = self.accepted_epoch.unwrap_or(last_epoch);
         if refused.is_none() && last_epoch > current {
-            refused =
-                Some(format!("The current epoch, {current}, is older than the last zxid, 0x{:x}", tree.last_zxid));
+            refused = Some(format!("The current epoch, {current}, is older than the last zxid, {}", tree.last_zxid));
         } else if refused.is_none() && accepted < current {
             refused = Some(format!("The accepted epoch, {accepted} is less than the current epoch, {current}"));
         }
@@ -263,7 +262,7 @@ pub fn tree_from_image(img: &SnapshotImage, zxid: Zxid, extended_types: bool) ->
         tree.load_node(&n.path, n.data.clone(), n.acl, n.stat.clone())?;
     }
     tree.acls.purge_unused();
-    tree.last_zxid = zxid.0;
+    tree.last_zxid = zxid;
     Ok(tree)
 }
 
@@ -364,7 +363,7 @@ mod tests {
         d.write_accepted_epoch(1);
         let r = d.restore(true);
         assert!(r.refused.is_none(), "{:?}", r.refused);
-        assert_eq!(r.tree.last_zxid, z(4).0);
+        assert_eq!(r.tree.last_zxid, z(4));
         assert_eq!(r.replayed.iter().map(|(z, _)| z.counter()).collect::<Vec<_>>(), vec![3, 4]);
         assert!(r.tree.get("/n1").is_some() && r.tree.get("/n4").is_some());
         assert_eq!(r.epochs, (1, 1));

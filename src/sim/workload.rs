@@ -10,8 +10,8 @@
 
 use super::rng::Rng;
 use crate::jute::multi::{MultiOp, MultiRequest};
+use crate::jute::opcode::op;
 use crate::jute::records::*;
-use crate::jute::txn::op;
 use crate::jute::Jute;
 use bytes::Bytes;
 
