@@ -2,7 +2,9 @@
 
 pub mod client;
 pub mod disk;
+pub mod ghost;
 pub mod history;
+pub mod net;
 pub mod queue;
 pub mod rng;
 pub mod trace;
