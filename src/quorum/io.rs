@@ -60,15 +60,25 @@ pub enum Input {
 #[derive(Debug)]
 pub enum Output {
     /// Bytes for a client connection / close it after what is queued.
-    ClientSend { conn: server::watch::ConnId, bytes: Bytes },
-    ClientClose { conn: server::watch::ConnId },
+    ClientSend {
+        conn: server::watch::ConnId,
+        bytes: Bytes,
+    },
+    ClientClose {
+        conn: server::watch::ConnId,
+    },
 
     /// An election notification for `to` (never ourselves).
-    Vote { to: ServerId, msg: Notification },
+    Vote {
+        to: ServerId,
+        msg: Notification,
+    },
 
     /// Learner side: open a connection to `leader`'s quorum port; answer with
     /// `LeaderConnected` or `LeaderClosed`. Any previous leader connection is dropped.
-    ConnectLeader { leader: ServerId },
+    ConnectLeader {
+        leader: ServerId,
+    },
     /// Learner side: a packet for the leader.
     ToLeader(QuorumPacket),
     /// Learner side: drop the leader connection (no `LeaderClosed` follows).
@@ -76,19 +86,36 @@ pub enum Output {
 
     /// Leader side: a packet for one learner. A SNAP packet's `data` is the body to write
     /// raw after the packet (the packet itself goes out with null data).
-    ToLearner { link: LinkId, packet: QuorumPacket },
+    ToLearner {
+        link: LinkId,
+        packet: QuorumPacket,
+    },
     /// Leader side: drop a learner connection (no `LearnerClosed` follows).
-    CloseLearner { link: LinkId },
+    CloseLearner {
+        link: LinkId,
+    },
 
     /// Append one txn entry to the log; `Durable` follows once it is synced.
-    Append { zxid: Zxid, entry: Bytes },
+    Append {
+        zxid: Zxid,
+        entry: Bytes,
+    },
     /// Drop every logged entry after `zxid` and every snapshot newer than `zxid`.
-    Truncate { zxid: Zxid },
+    Truncate {
+        zxid: Zxid,
+    },
     /// Restore the database from disk; `Reloaded` follows.
     Reload,
     /// Write this image as `snapshot.<zxid>`; with `notify`, `SnapshotWritten` follows once
     /// it is synced.
-    Snapshot { zxid: Zxid, image: Box<SnapshotImage>, notify: bool },
+    Snapshot {
+        zxid: Zxid,
+        image: Box<SnapshotImage>,
+        notify: bool,
+    },
     /// Write an epoch file durably. Executed before any later output.
-    WriteEpoch { kind: EpochKind, epoch: i64 },
+    WriteEpoch {
+        kind: EpochKind,
+        epoch: i64,
+    },
 }

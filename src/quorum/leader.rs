@@ -104,7 +104,7 @@ impl Leader {
     /// Starts leading (`Leader.lead`): counts our own accepted epoch toward the new one.
     pub fn new(ctx: &mut Ctx<'_>) -> Leader {
         let me = ctx.opts.my_id;
-        let summary = (ctx.store.current_epoch, Zxid(ctx.server.tree.last_zxid));
+        let summary = (ctx.store.current_epoch, ctx.server.tree.last_zxid);
         let mut l = Leader {
             epoch: -1,
             phase_deadline_ms: ctx.now.mono_ms + ctx.opts.init_limit * ctx.opts.tick_ms,
@@ -203,7 +203,8 @@ impl Leader {
     }
 
     fn send_leader_info(&mut self, ctx: &mut Ctx<'_>, link: LinkId) {
-        let p = QuorumPacket::with_data(kind::LEADERINFO, Zxid::epoch_start(self.epoch), epoch_bytes(ZAB_PROTOCOL_VERSION));
+        let p =
+            QuorumPacket::with_data(kind::LEADERINFO, Zxid::epoch_start(self.epoch), epoch_bytes(ZAB_PROTOCOL_VERSION));
         ctx.out.push_back(Output::ToLearner { link, packet: p });
         if let Some(h) = self.links.get_mut(&link) {
             h.stage = Stage::AckEpoch;
@@ -254,7 +255,7 @@ impl Leader {
     fn sync_learner(&mut self, ctx: &mut Ctx<'_>, link: LinkId) {
         let Some(h) = self.links.get(&link) else { return };
         let (sid, observer, peer_last) = (h.sid, h.observer, h.peer_last);
-        let last_processed = Zxid(ctx.server.tree.last_zxid);
+        let last_processed = ctx.server.tree.last_zxid;
         let log = &ctx.store.committed;
         tracing::info!(
             "Synchronizing with Learner sid: {} maxCommittedLog=0x{:x} minCommittedLog=0x{:x} lastProcessedZxid=0x{:x} peerLastZxid=0x{:x}",
@@ -280,7 +281,12 @@ impl Leader {
             }
             SyncPlan::Packets { packets, last_queued } => {
                 if let Some(first) = packets.first() {
-                    tracing::info!("Sending {} zxid=0x{:x}  for peer sid: {}", kind::name(first.type_), first.zxid.0, sid);
+                    tracing::info!(
+                        "Sending {} zxid=0x{:x}  for peer sid: {}",
+                        kind::name(first.type_),
+                        first.zxid.0,
+                        sid
+                    );
                 }
                 for packet in packets {
                     ctx.out.push_back(Output::ToLearner { link, packet });
@@ -300,8 +306,11 @@ impl Leader {
                 sent.push((*z, now));
             }
         }
-        let newleader =
-            QuorumPacket::with_data(kind::NEWLEADER, Zxid::epoch_start(self.epoch), Bytes::from(ctx.opts.qv_string.clone()));
+        let newleader = QuorumPacket::with_data(
+            kind::NEWLEADER,
+            Zxid::epoch_start(self.epoch),
+            Bytes::from(ctx.opts.qv_string.clone()),
+        );
         ctx.out.push_back(Output::ToLearner { link, packet: newleader });
         if let Some(h) = self.links.get_mut(&link) {
             h.forwarding = true;
@@ -449,7 +458,11 @@ impl Leader {
 
     fn on_learner_info(&mut self, ctx: &mut Ctx<'_>, link: LinkId, p: QuorumPacket) {
         if p.type_ != kind::FOLLOWERINFO && p.type_ != kind::OBSERVERINFO {
-            self.drop_link(ctx, link, &format!("First packet {} is not FOLLOWERINFO or OBSERVERINFO!", kind::name(p.type_)));
+            self.drop_link(
+                ctx,
+                link,
+                &format!("First packet {} is not FOLLOWERINFO or OBSERVERINFO!", kind::name(p.type_)),
+            );
             return;
         }
         let info = match &p.data {
@@ -534,7 +547,10 @@ impl Leader {
                 let mut data = Vec::with_capacity(9);
                 data.put_i64(id);
                 data.put_u8(u8::from(valid));
-                ctx.out.push_back(Output::ToLearner { link, packet: QuorumPacket::with_data(kind::REVALIDATE, p.zxid, data) });
+                ctx.out.push_back(Output::ToLearner {
+                    link,
+                    packet: QuorumPacket::with_data(kind::REVALIDATE, p.zxid, data),
+                });
             }
             kind::REQUEST => {
                 let mut b = p.body();
@@ -545,7 +561,7 @@ impl Leader {
                 let session = SessionId(b.get_i64());
                 let cxid = b.get_i32();
                 let op = b.get_i32();
-                if op == crate::jute::txn::op::SYNC {
+                if op == crate::jute::opcode::op::SYNC {
                     if self.outstanding.is_empty() {
                         ctx.out.push_back(Output::ToLearner { link, packet: QuorumPacket::bare(kind::SYNC, Zxid(0)) });
                     } else {
@@ -567,7 +583,10 @@ impl Leader {
         self.last_proposed = zxid;
         let now = ctx.now.mono_ms;
         for (link, h) in self.links.iter_mut().filter(|(_, h)| h.forwarding && !h.observer) {
-            ctx.out.push_back(Output::ToLearner { link: *link, packet: QuorumPacket::with_data(kind::PROPOSAL, zxid, data.clone()) });
+            ctx.out.push_back(Output::ToLearner {
+                link: *link,
+                packet: QuorumPacket::with_data(kind::PROPOSAL, zxid, data.clone()),
+            });
             h.unacked.push_back((zxid, now));
         }
         self.outstanding.insert(zxid, Proposal { data, acks: BTreeSet::new() });
@@ -593,8 +612,7 @@ impl Leader {
             return;
         };
         p.acks.insert(sid);
-        loop {
-            let Some((&z, p)) = self.outstanding.iter().next() else { break };
+        while let Some((&z, p)) = self.outstanding.iter().next() {
             let bug = ctx.opts.bugs.commit_without_quorum && !p.acks.is_empty();
             if !bug && !ctx.opts.quorum.contains_quorum(&p.acks) {
                 break;

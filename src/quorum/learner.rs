@@ -94,7 +94,7 @@ impl Learner {
             new_epoch: -1,
             pending: VecDeque::new(),
             unacked: VecDeque::new(),
-            last_appended: Zxid(ctx.server.tree.last_zxid),
+            last_appended: ctx.server.tree.last_zxid,
             newleader_acked: false,
             snapshot_wait: None,
             reloading: None,
@@ -207,8 +207,12 @@ impl Learner {
             return Err(Quit(format!("Leaders epoch, {new_epoch} is less than accepted epoch, {accepted}")));
         };
         self.new_epoch = new_epoch;
-        let last = Zxid(ctx.server.tree.last_zxid);
-        ctx.out.push_back(Output::ToLeader(QuorumPacket::with_data(kind::ACKEPOCH, last, Bytes::copy_from_slice(&reply.to_be_bytes()))));
+        let last = ctx.server.tree.last_zxid;
+        ctx.out.push_back(Output::ToLeader(QuorumPacket::with_data(
+            kind::ACKEPOCH,
+            last,
+            Bytes::copy_from_slice(&reply.to_be_bytes()),
+        )));
         self.phase = Phase::SyncStart;
         Ok(())
     }
@@ -220,7 +224,7 @@ impl Learner {
             }
             kind::SNAP => {
                 tracing::info!("Getting a snapshot from leader 0x{:x}", p.zxid.0);
-                let tree = super::snap::decode_body(p.body(), p.zxid.0, ctx.opts.extended_types)
+                let tree = super::snap::decode_body(p.body(), p.zxid, ctx.opts.extended_types)
                     .map_err(|e| Quit(e.to_string()))?;
                 ctx.server.replace_tree(tree, ctx.now);
                 ctx.store.committed.clear();
@@ -245,10 +249,18 @@ impl Learner {
     }
 
     /// The database reloaded after TRUNC; it must end exactly at the truncation point.
-    pub fn on_reloaded(&mut self, ctx: &mut Ctx<'_>, tree: crate::tree::DataTree, replayed: Vec<(Zxid, Bytes)>) -> Result<(), Quit> {
+    pub fn on_reloaded(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        tree: crate::tree::DataTree,
+        replayed: Vec<(Zxid, Bytes)>,
+    ) -> Result<(), Quit> {
         let Some(z) = self.reloading.take() else { return Ok(()) };
-        if tree.last_zxid != z.0 {
-            return Err(Quit(format!("Not able to truncate the log 0x{:x} (the log ends at 0x{:x})", z.0, tree.last_zxid)));
+        if tree.last_zxid != z {
+            return Err(Quit(format!(
+                "Not able to truncate the log 0x{:x} (the log ends at 0x{:x})",
+                z.0, tree.last_zxid.0
+            )));
         }
         ctx.server.replace_tree(tree, ctx.now);
         ctx.store.committed.clear();
@@ -339,7 +351,11 @@ impl Learner {
         if !follows {
             // Java 3.8 only warns ("Got zxid ... expected ..."); accepting a gap would make this
             // learner skip a committed transaction (ZOOKEEPER-4925).
-            return Err(Quit(format!("Got zxid 0x{:x} expected 0x{:x}: refusing a gap in the log", zxid.0, last.next().0)));
+            return Err(Quit(format!(
+                "Got zxid 0x{:x} expected 0x{:x}: refusing a gap in the log",
+                zxid.0,
+                last.next().0
+            )));
         }
         self.last_appended = zxid;
         Ok((entry, Bytes::copy_from_slice(body)))
@@ -473,7 +489,15 @@ impl Learner {
 
     /// Sends a client write on to the leader (`Learner.request`): session, cxid, type and
     /// the request body exactly as the client sent it, with the connection's auth ids.
-    pub fn forward(&self, ctx: &mut Ctx<'_>, session: SessionId, cxid: i32, op: i32, body: &[u8], auth: Vec<crate::jute::records::Id>) {
+    pub fn forward(
+        &self,
+        ctx: &mut Ctx<'_>,
+        session: SessionId,
+        cxid: i32,
+        op: i32,
+        body: &[u8],
+        auth: Vec<crate::jute::records::Id>,
+    ) {
         let mut data = Vec::with_capacity(16 + body.len());
         data.put_i64(session.0);
         data.put_i32(cxid);

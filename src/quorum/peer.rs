@@ -8,7 +8,7 @@
 //! reads a clock, touches a socket or a file, or draws a random number.
 
 use super::election::{Notification, ServerState};
-use super::io::{Input, LinkId, Output};
+use super::io::{Input, Output};
 use super::leader::{Abdicate, Leader};
 use super::learner::{Learner, Quit};
 use super::sync::CommittedLog;
@@ -45,9 +45,15 @@ pub trait Elector: std::fmt::Debug + Send {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ElectionEvent {
-    Send { to: ServerId, msg: Notification },
+    Send {
+        to: ServerId,
+        msg: Notification,
+    },
     /// The round is over: follow (or lead, or observe) `leader`.
-    Decided { leader: ServerId, state: ServerState },
+    Decided {
+        leader: ServerId,
+        state: ServerState,
+    },
 }
 
 /// Settings, fixed for the life of the peer.
@@ -85,6 +91,75 @@ pub struct Bugs {
     pub apply_uncommitted: bool,
     /// A leader commits a proposal on its first acknowledgement (its own, usually).
     pub commit_without_quorum: bool,
+}
+
+impl PeerOptions {
+    /// A standalone server: no ensemble, its own log is the quorum.
+    pub fn standalone(opts: &server::Options) -> PeerOptions {
+        let me = opts.server_id;
+        PeerOptions {
+            my_id: me,
+            observer: false,
+            standalone: true,
+            tick_ms: opts.tick_ms,
+            init_limit: 10,
+            sync_limit: 5,
+            quorum: Arc::new(Majority::of([me])),
+            qv_string: String::new(),
+            qv_version: 0,
+            leader_serves: true,
+            extended_types: opts.prep.extended_types,
+            sync_enabled: true,
+            force_snap_sync: false,
+            commit_log_count: 500,
+            bugs: Bugs::default(),
+        }
+    }
+}
+
+/// A plain majority of voters (`QuorumMaj`), with observers known but not voting.
+#[derive(Debug, Clone, Default)]
+pub struct Majority {
+    pub voters: BTreeSet<ServerId>,
+    pub observers: BTreeSet<ServerId>,
+}
+
+impl Majority {
+    pub fn of(voters: impl IntoIterator<Item = ServerId>) -> Majority {
+        Majority { voters: voters.into_iter().collect(), observers: BTreeSet::new() }
+    }
+}
+
+impl QuorumCheck for Majority {
+    fn contains_quorum(&self, ids: &BTreeSet<ServerId>) -> bool {
+        ids.iter().filter(|i| self.voters.contains(i)).count() > self.voters.len() / 2
+    }
+    fn is_voter(&self, id: ServerId) -> bool {
+        self.voters.contains(&id)
+    }
+    fn knows(&self, id: ServerId) -> bool {
+        self.voters.contains(&id) || self.observers.contains(&id)
+    }
+    fn describe(&self, id: ServerId) -> String {
+        format!("server.{id}")
+    }
+}
+
+/// The election of a standalone server: there is none.
+#[derive(Debug, Default)]
+pub struct NoElection;
+
+impl Elector for NoElection {
+    fn start(&mut self, _now_ms: u64, _last_zxid: Zxid, _current_epoch: i64) {}
+    fn handle(&mut self, _now_ms: u64, _from: ServerId, _msg: Notification) {}
+    fn handle_timeout(&mut self, _now_ms: u64) {}
+    fn poll_timeout(&self) -> Option<u64> {
+        None
+    }
+    fn poll_event(&mut self) -> Option<ElectionEvent> {
+        None
+    }
+    fn update_vote_epoch(&mut self, _epoch: i64) {}
 }
 
 /// The durable facts the protocol keeps, and how far the log has got.
@@ -161,12 +236,13 @@ impl Peer {
         election: Box<dyn Elector>,
         now: Now,
     ) -> Peer {
-        let last = Zxid(server.tree.last_zxid);
+        let last = server.tree.last_zxid;
         let mut committed = CommittedLog::new(opts.commit_log_count);
         for (z, d) in replayed {
             committed.push(z, d);
         }
-        let store = Store { accepted_epoch: epochs.0, current_epoch: epochs.1, committed, durable: last, appended: last };
+        let store =
+            Store { accepted_epoch: epochs.0, current_epoch: epochs.1, committed, durable: last, appended: last };
         let role = if opts.standalone { Role::Standalone } else { Role::Looking };
         let mut p = Peer {
             opts,
@@ -287,7 +363,7 @@ impl Peer {
     fn on_durable(&mut self, zxid: Zxid) {
         self.store.durable = self.store.durable.max(zxid);
         match &self.role {
-            Role::Standalone => self.server.handle(self.now, server::Input::Durable { zxid: zxid.0 }),
+            Role::Standalone => self.server.handle(self.now, server::Input::Durable { zxid }),
             Role::Leading(_) => self.with_leader(|l, ctx| {
                 l.on_durable(ctx, zxid);
                 Ok(())
@@ -363,10 +439,9 @@ impl Peer {
             server::Output::Send { conn, bytes } => self.out.push_back(Output::ClientSend { conn, bytes }),
             server::Output::Close { conn } => self.out.push_back(Output::ClientClose { conn }),
             server::Output::Snapshot { zxid, image } => {
-                self.out.push_back(Output::Snapshot { zxid: Zxid(zxid), image, notify: false })
+                self.out.push_back(Output::Snapshot { zxid, image, notify: false })
             }
             server::Output::Append { zxid, entry } => {
-                let zxid = Zxid(zxid);
                 self.store.appended = self.store.appended.max(zxid);
                 self.out.push_back(Output::Append { zxid, entry: entry.clone() });
                 self.with_leader(|l, ctx| {
@@ -457,7 +532,7 @@ impl Peer {
         let Some((_, pending)) = self.draining.take() else { return };
         for (entry, data) in pending {
             let zxid = Zxid(entry.header.zxid);
-            if zxid.0 <= self.server.tree.last_zxid {
+            if zxid <= self.server.tree.last_zxid {
                 continue;
             }
             self.server.apply_committed(entry);
@@ -469,7 +544,7 @@ impl Peer {
     fn start_looking(&mut self) {
         self.role = Role::Looking;
         self.looking_since_ms = self.now.mono_ms;
-        let last = Zxid(self.server.tree.last_zxid);
+        let last = self.server.tree.last_zxid;
         tracing::info!(
             "LOOKING: my id = {}, my last zxid = 0x{:x}, current epoch = {}",
             self.opts.my_id,
@@ -477,10 +552,5 @@ impl Peer {
             self.store.current_epoch
         );
         self.election.start(self.now.mono_ms, last, self.store.current_epoch);
-    }
-
-    /// For tests and the simulator: the links a leader currently has.
-    pub fn learner_links(&self) -> Vec<LinkId> {
-        Vec::new()
     }
 }

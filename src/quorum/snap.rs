@@ -45,7 +45,7 @@ pub struct SnapError(pub String);
 
 /// Loads a SNAP body into a fresh tree whose `last_zxid` is `zxid` (`Learner.syncWithLeader`:
 /// `deserializeSnapshot`, the signature check, `setlastProcessedZxid`).
-pub fn decode_body(mut body: &[u8], zxid: i64, extended_types: bool) -> Result<DataTree, SnapError> {
+pub fn decode_body(mut body: &[u8], zxid: crate::types::Zxid, extended_types: bool) -> Result<DataTree, SnapError> {
     let err = |what: &str, e: crate::jute::DecodeError| SnapError(format!("{what}: {e}"));
     let mut tree = DataTree::empty(extended_types);
     let n = i32::decode(&mut body).map_err(|e| err("session count", e))?;
@@ -80,7 +80,7 @@ pub fn decode_body(mut body: &[u8], zxid: i64, extended_types: bool) -> Result<D
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::quorum::packet::SnapScanner;
@@ -92,8 +92,8 @@ mod tests {
         let body = encode_body(&tree);
         let mut scan = SnapScanner::default();
         assert_eq!(scan.scan(&body, 1 << 20).unwrap(), Some(body.len()));
-        let back = decode_body(&body, 7, false).unwrap();
-        assert_eq!(back.last_zxid, 7);
+        let back = decode_body(&body, crate::types::Zxid(7), false).unwrap();
+        assert_eq!(back.last_zxid, crate::types::Zxid(7));
         assert_eq!(back.digest(), tree.digest());
         assert_eq!(back.node_count(), tree.node_count());
         assert_eq!(back.sessions, tree.sessions);
@@ -104,9 +104,12 @@ mod tests {
         let tree = DataTree::new(false);
         let body = encode_body(&tree);
         let cut = &body[..body.len() - 14];
-        assert!(decode_body(cut, 1, false).is_err());
+        assert!(decode_body(cut, crate::types::Zxid(1), false).is_err());
         let mut wrong = cut.to_vec();
         "BenWasThere".to_string().encode(&mut wrong);
-        assert_eq!(decode_body(&wrong, 1, false).unwrap_err(), SnapError("Missing signature. Got BenWasThere".into()));
+        assert_eq!(
+            decode_body(&wrong, crate::types::Zxid(1), false).unwrap_err(),
+            SnapError("Missing signature. Got BenWasThere".into())
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! words on the first 4 bytes, and a writer that batches queued frames into few syscalls.
 //! These tasks only move bytes; every decision is the core's.
 
-use super::CoreMsg;
+use super::core::CoreMsg;
 use crate::server::Input;
 use bytes::{Bytes, BytesMut};
 use std::net::SocketAddr;
@@ -123,7 +123,7 @@ async fn reader(
             first = false;
             if FOUR_LETTER_WORDS.iter().any(|w| **w == len_buf) {
                 let _ = core
-                    .send(CoreMsg::Input(Input::FourLetter { conn: id, word: len_buf, io: Default::default() }))
+                    .send(CoreMsg::Client(Input::FourLetter { conn: id, word: len_buf, io: Default::default() }))
                     .await;
                 // Keep the socket until the writer has answered and closed it.
                 let mut sink = [0u8; 64];
@@ -145,9 +145,9 @@ async fn reader(
         if r.read_exact(&mut frame).await.is_err() {
             break;
         }
-        if core.send(CoreMsg::Input(Input::Frame { conn: id, frame: Bytes::from(frame) })).await.is_err() {
+        if core.send(CoreMsg::Client(Input::Frame { conn: id, frame: Bytes::from(frame) })).await.is_err() {
             break;
         }
     }
-    let _ = core.send(CoreMsg::Input(Input::Closed { conn: id })).await;
+    let _ = core.send(CoreMsg::Client(Input::Closed { conn: id })).await;
 }

@@ -1,23 +1,34 @@
 //! The disk thread: appends txn entries to Java's txn log and syncs them with group commit
 //! (every entry queued while one fsync runs shares the next), then reports `Durable` to the
 //! core. Every `snapCount/2 + rand(snapCount/2)` entries it rolls the log and asks the core
-//! for a snapshot, as Java's `SyncRequestProcessor` does. Snapshots are written
-//! on a thread of their own, so neither the core nor a commit waits on them.
+//! for a snapshot, as Java's `SyncRequestProcessor` does. Ordinary snapshots are written on
+//! a thread of their own, so neither the core nor a commit waits on them.
+//!
+//! The quorum's storage requests run here too, strictly in the order the core issued them
+//! (appends before a truncation are synced first): a synced snapshot for a SNAP sync,
+//! truncation (the log after a zxid and every newer snapshot) and reloading the database.
 
-use super::{CoreMsg, Settings};
-use crate::server::Input;
+use super::core::CoreMsg;
+use super::Settings;
+use crate::quorum::io::Input;
+use crate::server::persist;
+use crate::storage::restore::RestoreOptions;
 use crate::storage::snapshot::{self, Compression, SnapshotImage};
-use crate::storage::txnlog::{TxnLogOptions, TxnLogWriter};
+use crate::storage::txnlog::{self, TxnLogOptions, TxnLogWriter};
+use crate::types::Zxid;
 use bytes::Bytes;
 use rand::Rng;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
 enum Msg {
-    Append(i64, Bytes),
-    Snapshot(i64, Box<SnapshotImage>),
+    Append(Zxid, Bytes),
+    /// With `true`, written here and reported as `SnapshotWritten` once synced.
+    Snapshot(Zxid, Box<SnapshotImage>, bool),
+    Truncate(Zxid),
+    Reload,
     Stop,
 }
 
@@ -33,6 +44,10 @@ pub(crate) struct DiskConfig {
     pub snap_count: u64,
     pub compression: Compression,
     pub fsync_warning: Duration,
+    pub restore: RestoreOptions,
+    pub extended_types: bool,
+    /// How many replayed entries a reload hands back for the committed log.
+    pub commit_log_count: usize,
 }
 
 impl DiskConfig {
@@ -49,104 +64,231 @@ impl DiskConfig {
             snap_count: s.snap_count.max(2),
             compression: s.compression,
             fsync_warning: Duration::from_millis(s.fsync_warning_ms),
+            restore: RestoreOptions { trust_empty_snapshot: s.trust_empty_snapshot },
+            extended_types: s.opts.prep.extended_types,
+            commit_log_count: s.commit_log_count,
         }
     }
 }
 
-fn write_snapshot(dir: &std::path::Path, compression: Compression, zxid: i64, img: &SnapshotImage) {
-    let path = dir.join(snapshot::snapshot_name(zxid, compression));
+fn write_snapshot(dir: &Path, compression: Compression, zxid: Zxid, img: &SnapshotImage) -> bool {
+    let path = dir.join(snapshot::snapshot_name(zxid.0, compression));
     let t0 = std::time::Instant::now();
     match snapshot::write_snapshot(&path, img, compression) {
-        Ok(()) => tracing::info!(
-            "Snapshot taken: {} ({} nodes) in {} ms",
-            path.display(),
-            img.nodes.len(),
-            t0.elapsed().as_millis()
-        ),
-        Err(e) => tracing::error!("Severe unrecoverable error writing snapshot {}: {e}", path.display()),
+        Ok(()) => {
+            tracing::info!(
+                "Snapshot taken: {} ({} nodes) in {} ms",
+                path.display(),
+                img.nodes.len(),
+                t0.elapsed().as_millis()
+            );
+            true
+        }
+        Err(e) => {
+            tracing::error!("Severe unrecoverable error writing snapshot {}: {e}", path.display());
+            false
+        }
+    }
+}
+
+/// Everything the thread owns.
+struct Worker {
+    cfg: DiskConfig,
+    log: TxnLogWriter,
+    core: mpsc::Sender<CoreMsg>,
+    /// The last appended zxid not yet synced.
+    unsynced: Option<Zxid>,
+    count: u64,
+    threshold: u64,
+    rng: rand::rngs::ThreadRng,
+}
+
+impl Worker {
+    fn send(&self, i: Input) -> bool {
+        self.core.blocking_send(CoreMsg::Input(i)).is_ok()
+    }
+
+    fn next_threshold(&mut self) -> u64 {
+        let half = self.cfg.snap_count / 2;
+        half + self.rng.gen_range(0..half.max(1))
+    }
+
+    fn append(&mut self, z: Zxid, entry: &[u8]) {
+        if let Err(e) = self.log.append(entry, z.0) {
+            // Acknowledging a write we could not log would lose it: stop.
+            tracing::error!("Severe unrecoverable error appending to the txn log: {e}");
+            std::process::exit(14);
+        }
+        self.unsynced = Some(z);
+        self.count += 1;
+    }
+
+    /// Group commit: one fsync for everything appended so far, then `Durable`.
+    fn sync(&mut self) -> bool {
+        let Some(z) = self.unsynced.take() else { return true };
+        match self.log.commit() {
+            Ok(Some(d)) if d > self.cfg.fsync_warning => tracing::warn!(
+                "fsync-ing the write ahead log in ruzk-disk took {}ms which will adversely effect operation latency.",
+                d.as_millis()
+            ),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!("Severe unrecoverable error syncing the txn log: {e}");
+                std::process::exit(14);
+            }
+        }
+        if !self.send(Input::Durable { zxid: z }) {
+            return false;
+        }
+        if self.count > self.threshold {
+            self.count = 0;
+            self.threshold = self.next_threshold();
+            if let Err(e) = self.log.roll() {
+                tracing::error!("rolling the txn log failed: {e}");
+            }
+            return self.send(Input::TakeSnapshot);
+        }
+        true
+    }
+
+    /// Drops logged entries after `z` and snapshots newer than `z`, then appends go to a
+    /// fresh file. A newer snapshot would otherwise bring the dropped txns back on restart.
+    fn truncate(&mut self, z: Zxid) {
+        if let Err(e) = self.log.roll().and_then(|_| self.log.commit().map(|_| ())) {
+            tracing::error!("Severe unrecoverable error syncing the txn log: {e}");
+            std::process::exit(14);
+        }
+        let result = (|| -> crate::storage::Result<()> {
+            if txnlog::last_logged_zxid(&self.cfg.log_dir)? > z.0 {
+                txnlog::truncate(&self.cfg.log_dir, z.0)?;
+            }
+            for (sz, path) in crate::storage::list_by_zxid(&self.cfg.snap_dir, crate::storage::SNAPSHOT_PREFIX)? {
+                if sz > z.0 {
+                    tracing::info!("Removing snapshot {} newer than the truncation point 0x{:x}", path.display(), z.0);
+                    std::fs::remove_file(&path).map_err(|e| crate::storage::StorageError::io(&path, e))?;
+                }
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            // Java exits here too ("Not able to truncate the log"): continuing could serve
+            // transactions the quorum never committed.
+            tracing::error!("Not able to truncate the log 0x{:x}: {e}", z.0);
+            std::process::exit(13);
+        }
+        match TxnLogWriter::new(&self.cfg.log_dir, self.cfg.log.clone()) {
+            Ok(mut w) => {
+                w.set_last_zxid(z.0);
+                self.log = w;
+            }
+            Err(e) => {
+                tracing::error!("reopening the txn log failed: {e}");
+                std::process::exit(13);
+            }
+        }
+    }
+
+    fn reload(&mut self) -> bool {
+        let r = persist::restore_tree_with_tail(
+            &self.cfg.snap_dir,
+            &self.cfg.log_dir,
+            &self.cfg.restore,
+            self.cfg.extended_types,
+            self.cfg.commit_log_count,
+        );
+        match r {
+            Ok((tree, _, _, replayed)) => self.send(Input::Reloaded { tree: Box::new(tree), replayed }),
+            Err(e) => {
+                tracing::error!("Unable to load database on disk: {e}");
+                std::process::exit(13);
+            }
+        }
+    }
+
+    fn snapshot(&mut self, z: Zxid, img: Box<SnapshotImage>, notify: bool) -> bool {
+        if notify {
+            if !write_snapshot(&self.cfg.snap_dir, self.cfg.compression, z, &img) {
+                std::process::exit(13);
+            }
+            return self.send(Input::SnapshotWritten { zxid: z });
+        }
+        // On its own thread: a snapshot of a big tree takes long enough to write and fsync
+        // that doing it here would hold up every commit behind it.
+        let (dir, compression) = (self.cfg.snap_dir.clone(), self.cfg.compression);
+        let spawned = std::thread::Builder::new().name("ruzk-snapshot".into()).spawn(move || {
+            write_snapshot(&dir, compression, z, &img);
+        });
+        if let Err(e) = spawned {
+            tracing::error!("could not start the snapshot thread: {e}");
+        }
+        true
+    }
+
+    fn run(mut self, rx: std_mpsc::Receiver<Msg>) {
+        let mut stop = false;
+        while !stop {
+            let Ok(first) = rx.recv() else { break };
+            let mut batch = vec![first];
+            while let Ok(m) = rx.try_recv() {
+                batch.push(m);
+            }
+            for m in batch {
+                let ok = match m {
+                    Msg::Append(z, entry) => {
+                        self.append(z, &entry);
+                        true
+                    }
+                    Msg::Snapshot(z, img, notify) => self.sync() && self.snapshot(z, img, notify),
+                    Msg::Truncate(z) => {
+                        let ok = self.sync();
+                        self.truncate(z);
+                        ok
+                    }
+                    Msg::Reload => self.sync() && self.reload(),
+                    Msg::Stop => {
+                        stop = true;
+                        true
+                    }
+                };
+                if !ok {
+                    stop = true;
+                }
+            }
+            if !self.sync() {
+                break;
+            }
+        }
+        let _ = self.log.commit();
     }
 }
 
 impl Disk {
-    pub(crate) fn start(cfg: DiskConfig, core: mpsc::Sender<CoreMsg>) -> anyhow::Result<Disk> {
+    pub(crate) fn start(cfg: DiskConfig, core: mpsc::Sender<CoreMsg>, last_zxid: Zxid) -> anyhow::Result<Disk> {
         let (tx, rx) = std_mpsc::channel::<Msg>();
         let mut log = TxnLogWriter::new(&cfg.log_dir, cfg.log.clone())?;
+        log.set_last_zxid(last_zxid.0);
         let handle = std::thread::Builder::new().name("ruzk-disk".into()).spawn(move || {
-            let mut rng = rand::thread_rng();
-            let half = cfg.snap_count / 2;
-            let mut threshold = half + rng.gen_range(0..half.max(1));
-            let mut count = 0u64;
-            let mut stop = false;
-            while !stop {
-                let Ok(first) = rx.recv() else { break };
-                let mut batch = vec![first];
-                while let Ok(m) = rx.try_recv() {
-                    batch.push(m);
-                }
-                let mut upto = None;
-                let mut snaps = Vec::new();
-                for m in batch {
-                    match m {
-                        Msg::Append(z, entry) => {
-                            if let Err(e) = log.append(&entry, z) {
-                                // Acknowledging a write we could not log would lose it: stop.
-                                tracing::error!("Severe unrecoverable error appending to the txn log: {e}");
-                                std::process::exit(14);
-                            }
-                            upto = Some(z);
-                            count += 1;
-                        }
-                        Msg::Snapshot(z, img) => snaps.push((z, img)),
-                        Msg::Stop => stop = true,
-                    }
-                }
-                if let Some(z) = upto {
-                    match log.commit() {
-                        Ok(Some(d)) if d > cfg.fsync_warning => tracing::warn!(
-                            "fsync-ing the write ahead log in ruzk-disk took {}ms which will adversely effect operation latency.",
-                            d.as_millis()
-                        ),
-                        Ok(_) => {}
-                        Err(e) => {
-                            tracing::error!("Severe unrecoverable error syncing the txn log: {e}");
-                            std::process::exit(14);
-                        }
-                    }
-                    if core.blocking_send(CoreMsg::Input(Input::Durable { zxid: crate::types::Zxid(z) })).is_err() {
-                        break;
-                    }
-                    if count > threshold {
-                        count = 0;
-                        threshold = half + rng.gen_range(0..half.max(1));
-                        if let Err(e) = log.roll() {
-                            tracing::error!("rolling the txn log failed: {e}");
-                        }
-                        let _ = core.blocking_send(CoreMsg::Input(Input::TakeSnapshot));
-                    }
-                }
-                for (z, img) in snaps {
-                    // On its own thread: a snapshot of a big tree takes long enough to write and
-                    // fsync that doing it here would hold up every commit behind it.
-                    let (dir, compression) = (cfg.snap_dir.clone(), cfg.compression);
-                    let spawned = std::thread::Builder::new()
-                        .name("ruzk-snapshot".into())
-                        .spawn(move || write_snapshot(&dir, compression, z, &img));
-                    if let Err(e) = spawned {
-                        tracing::error!("could not start the snapshot thread: {e}");
-                    }
-                }
-            }
-            let _ = log.commit();
+            let mut w = Worker { cfg, log, core, unsynced: None, count: 0, threshold: 0, rng: rand::thread_rng() };
+            w.threshold = w.next_threshold();
+            w.run(rx)
         })?;
         Ok(Disk { tx, handle: Some(handle) })
     }
 
-    pub(crate) fn append(&self, zxid: i64, entry: Bytes) {
+    pub(crate) fn append(&self, zxid: Zxid, entry: Bytes) {
         let _ = self.tx.send(Msg::Append(zxid, entry));
     }
 
-    pub(crate) fn snapshot(&self, zxid: i64, image: Box<SnapshotImage>) {
-        let _ = self.tx.send(Msg::Snapshot(zxid, image));
+    pub(crate) fn snapshot(&self, zxid: Zxid, image: Box<SnapshotImage>, notify: bool) {
+        let _ = self.tx.send(Msg::Snapshot(zxid, image, notify));
+    }
+
+    pub(crate) fn truncate(&self, zxid: Zxid) {
+        let _ = self.tx.send(Msg::Truncate(zxid));
+    }
+
+    pub(crate) fn reload(&self) {
+        let _ = self.tx.send(Msg::Reload);
     }
 
     pub(crate) fn stop(mut self) {

@@ -5,10 +5,13 @@
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
 mod conn;
+mod core;
 mod disk;
+mod quorum_net;
 
 use crate::config::{Config, Props};
-use crate::server::{persist, Input, IoFacts, Now, Options, Output, Server};
+use crate::quorum::peer::{Elector, Peer, PeerOptions};
+use crate::server::{persist, Now, Options, Server};
 use crate::storage::restore::{DataDirs, RestoreOptions};
 use anyhow::Context;
 use clap::Args;
@@ -45,12 +48,14 @@ pub struct Settings {
     pub autopurge_retain: usize,
     pub autopurge_interval_hours: u64,
     pub trust_empty_snapshot: bool,
-}
-
-/// Messages to the core task.
-pub(crate) enum CoreMsg {
-    Register { conn: u64, addr: SocketAddr, tx: mpsc::Sender<conn::Out> },
-    Input(Input),
+    /// `zookeeper.commitLogCount`: committed txns kept in memory for DIFF syncs.
+    pub commit_log_count: usize,
+    /// `zookeeper.cnxTimeout`.
+    pub cnx_timeout_ms: u64,
+    /// The ensemble member's settings; `None` for a standalone server.
+    pub peer: Option<PeerOptions>,
+    /// Where the leader side listens for learners (ensembles only).
+    pub quorum_listen: Option<SocketAddr>,
 }
 
 pub(crate) struct Clock {
@@ -165,26 +170,11 @@ pub fn settings_from_config(c: Config) -> anyhow::Result<Settings> {
         autopurge_retain: c.autopurge_snap_retain_count.max(3) as usize,
         autopurge_interval_hours: c.autopurge_purge_interval_hours.max(0) as u64,
         trust_empty_snapshot: c.snapshot_trust_empty,
+        commit_log_count: c.commit_log_count.max(1) as usize,
+        cnx_timeout_ms: c.props.get("zookeeper.cnxTimeout").and_then(|v| v.trim().parse().ok()).unwrap_or(5000),
+        peer: None,
+        quorum_listen: None,
     })
-}
-
-/// The process and disk facts the four-letter words report.
-fn io_facts(dirs: &DataDirs) -> IoFacts {
-    let size = |d: &std::path::Path| -> i64 {
-        std::fs::read_dir(d)
-            .map(|rd| rd.flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len() as i64).sum())
-            .unwrap_or(0)
-    };
-    let open_fds = std::fs::read_dir("/proc/self/fd").map(|rd| rd.count() as i64).unwrap_or(-1);
-    let max_fds = std::fs::read_to_string("/proc/self/limits")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find(|l| l.starts_with("Max open files"))
-                .and_then(|l| l.split_whitespace().nth(3).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(-1);
-    IoFacts { data_dir_size: size(&dirs.snap), log_dir_size: size(&dirs.log), open_fds, max_fds }
 }
 
 async fn shutdown_signal() {
@@ -199,6 +189,7 @@ async fn shutdown_signal() {
     }
 }
 
+/// Builds the member from its data dir and runs it until SIGTERM/SIGINT.
 pub async fn serve(s: Settings) -> anyhow::Result<()> {
     std::fs::create_dir_all(&s.data_dir).with_context(|| format!("creating {}", s.data_dir.display()))?;
     let clock = Clock { start: Instant::now() };
@@ -206,7 +197,8 @@ pub async fn serve(s: Settings) -> anyhow::Result<()> {
     let dirs = DataDirs::open(&s.data_dir, separate_log)?;
     let ropts = RestoreOptions { trust_empty_snapshot: s.trust_empty_snapshot };
     let t0 = Instant::now();
-    let (tree, rep, fresh) = persist::restore_tree(&dirs.snap, &dirs.log, &ropts, s.opts.prep.extended_types)?;
+    let (tree, rep, fresh, tail) =
+        persist::restore_tree_with_tail(&dirs.snap, &dirs.log, &ropts, s.opts.prep.extended_types, s.commit_log_count)?;
     tracing::info!(
         "Restored {} znodes and {} sessions in {} ms; replayed {} txns (digest checked {}, mismatches {}); last zxid 0x{:x}",
         tree.node_count(),
@@ -224,14 +216,26 @@ pub async fn serve(s: Settings) -> anyhow::Result<()> {
         let path = dirs.snap.join(crate::storage::snapshot::snapshot_name(tree.last_zxid.0, s.compression));
         crate::storage::snapshot::write_snapshot(&path, &persist::image_from_tree(&tree), s.compression)?;
     }
-    let mut server = Server::new(s.opts.clone(), tree, clock.now());
+    let epochs = crate::storage::epoch::load_epochs(&dirs.snap, tree.last_zxid.0)?;
+    let last = tree.last_zxid;
+    let server = Server::new(s.opts.clone(), tree, clock.now());
+    let (peer_opts, election, votes): (PeerOptions, Box<dyn Elector>, Box<dyn core::VoteSink>) = match &s.peer {
+        None => (PeerOptions::standalone(&s.opts), Box::new(crate::quorum::peer::NoElection), Box::new(core::NoVotes)),
+        Some(p) => {
+            anyhow::bail!("refusing to start: server {} is an ensemble member, and election is not wired yet", p.my_id)
+        }
+    };
+    let mut peer = Peer::new(peer_opts, server, (epochs.accepted, epochs.current), tail, election, clock.now());
     let listener = conn::bind(s.listen).with_context(|| format!("binding {}", s.listen))?;
     tracing::info!("binding to port {}", s.listen);
-    let (core_tx, mut core_rx) = mpsc::channel::<CoreMsg>(16384);
-    let disk =
-        disk::Disk::start(disk::DiskConfig::from_settings(&s, dirs.snap.clone(), dirs.log.clone()), core_tx.clone())?;
+    let (core_tx, core_rx) = mpsc::channel::<core::CoreMsg>(16384);
+    let disk = disk::Disk::start(
+        disk::DiskConfig::from_settings(&s, dirs.snap.clone(), dirs.log.clone()),
+        core_tx.clone(),
+        last,
+    )?;
     if rep.replayed > 0 {
-        server.handle(clock.now(), Input::TakeSnapshot);
+        peer.handle(clock.now(), crate::quorum::io::Input::TakeSnapshot);
     }
     if s.autopurge_interval_hours > 0 {
         let (snap, log, keep) = (dirs.snap.clone(), dirs.log.clone(), s.autopurge_retain);
@@ -250,66 +254,37 @@ pub async fn serve(s: Settings) -> anyhow::Result<()> {
             }
         });
     }
-    let conn_cfg = Arc::new(conn::ConnConfig { max_frame: s.jute_maxbuffer });
-    let acceptor = tokio::spawn(conn::accept_loop(listener, core_tx.clone(), conn_cfg));
-    let mut conns: HashMap<u64, mpsc::Sender<conn::Out>> = HashMap::new();
-    let shutdown = shutdown_signal();
-    tokio::pin!(shutdown);
-    loop {
-        while let Some(o) = server.poll_output() {
-            match o {
-                Output::Send { conn, bytes } => {
-                    if let Some(tx) = conns.get(&conn) {
-                        if tx.try_send(conn::Out::Bytes(bytes)).is_err() {
-                            tracing::warn!("connection {conn} is not reading its replies; closing it");
-                            conns.remove(&conn);
-                            server.handle(clock.now(), Input::Closed { conn });
-                        }
-                    }
-                }
-                Output::Close { conn } => {
-                    if let Some(tx) = conns.remove(&conn) {
-                        let _ = tx.try_send(conn::Out::Close);
-                    }
-                }
-                Output::Append { zxid, entry } => disk.append(zxid.0, entry),
-                Output::Snapshot { zxid, image } => disk.snapshot(zxid.0, image),
-            }
-        }
-        let deadline = server.poll_timeout().map(|ms| clock.start + Duration::from_millis(ms));
-        let timer = async {
-            match deadline {
-                Some(d) => tokio::time::sleep_until(d.into()).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            biased;
-            _ = &mut shutdown => break,
-            msg = core_rx.recv() => match msg {
-                Some(CoreMsg::Register { conn, addr, tx }) => {
-                    conns.insert(conn, tx);
-                    server.handle(clock.now(), Input::Accepted { conn, addr });
-                }
-                Some(CoreMsg::Input(mut i)) => {
-                    match &mut i {
-                        Input::Closed { conn } => {
-                            conns.remove(conn);
-                        }
-                        Input::FourLetter { io, .. } => *io = io_facts(&dirs),
-                        _ => {}
-                    }
-                    server.handle(clock.now(), i);
-                }
-                None => break,
-            },
-            _ = timer => server.handle_timeout(clock.now()),
-        }
+    let max_packet = s.jute_maxbuffer.saturating_mul(2).max(1 << 20);
+    let mut tasks = Vec::new();
+    if let Some(addr) = s.quorum_listen {
+        let l = conn::bind(addr).with_context(|| format!("binding the quorum port {addr}"))?;
+        tracing::info!("Leader/learner quorum port listening on {addr}");
+        tasks.push(tokio::spawn(quorum_net::accept_learners(l, core_tx.clone(), max_packet)));
     }
+    let conn_cfg = Arc::new(conn::ConnConfig { max_frame: s.jute_maxbuffer });
+    tasks.push(tokio::spawn(conn::accept_loop(listener, core_tx.clone(), conn_cfg)));
+    let (_votes_keepalive, votes_rx) = mpsc::channel(1);
+    let core = core::Core {
+        peer,
+        clock,
+        disk,
+        dirs,
+        config: s.opts.config.clone(),
+        votes,
+        max_packet,
+        cnx_timeout: Duration::from_millis(s.cnx_timeout_ms),
+        core_tx,
+        conns: HashMap::new(),
+        links: HashMap::new(),
+        leader_gen: 0,
+        leader_tx: None,
+    };
+    let disk = core.run(core_rx, votes_rx, shutdown_signal()).await;
     tracing::info!("shutting down");
-    acceptor.abort();
-    // The disk thread may be blocked handing the core a Durable: let that fail first.
-    drop(core_rx);
+    for t in tasks {
+        t.abort();
+    }
+    // The disk thread may be blocked handing the core a Durable: the receiver is gone now.
     disk.stop();
     Ok(())
 }

@@ -48,6 +48,11 @@ impl Server {
             self.close(conn);
             return;
         };
+        if !self.is_serving() {
+            tracing::info!("Closing connection {conn}: ZooKeeperServer not running");
+            self.close(conn);
+            return;
+        }
         if req.last_zxid_seen > self.tree.last_zxid.0 {
             tracing::info!(
                 "Refusing session request for client as it has seen zxid 0x{:x} our last zxid is 0x{:x}",
@@ -86,6 +91,11 @@ impl Server {
             self.close(o);
         }
         let good_pw = req.passwd.as_deref() == Some(&session::password(id)[..]);
+        if good_pw && matches!(self.pipeline, super::Pipeline::Learner { .. }) {
+            // LearnerZooKeeperServer.revalidateSession: the leader owns session liveness.
+            self.revalidate(conn, id, timeout);
+            return;
+        }
         let valid = good_pw && self.sessions.touch(id, Some(timeout), now.mono_ms);
         if valid {
             if let Some(s) = self.sessions.map.get_mut(&id) {
@@ -100,7 +110,7 @@ impl Server {
         self.finish_session_init(conn, valid, id, timeout);
     }
 
-    fn finish_session_init(&mut self, conn: ConnId, valid: bool, id: SessionId, timeout: i32) {
+    pub(super) fn finish_session_init(&mut self, conn: ConnId, valid: bool, id: SessionId, timeout: i32) {
         let Some(c) = self.conns.get(&conn) else {
             return;
         };

@@ -9,6 +9,7 @@
 //! the change.
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
+mod ensemble;
 pub mod fourlw;
 mod handshake;
 pub mod persist;
@@ -36,6 +37,8 @@ use stats::{ConnStats, ServerStats};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use watch::{ConnId, Watches};
+
+pub use ensemble::{Pipeline, RoleInfo};
 
 /// Time as the runtime reads it: a monotonic clock for timeouts and the wall clock that
 /// stamps transactions.
@@ -127,6 +130,11 @@ pub enum Output {
     Append { zxid: Zxid, entry: Bytes },
     /// Write this image as `snapshot.<zxid>`.
     Snapshot { zxid: Zxid, image: Box<crate::storage::snapshot::SnapshotImage> },
+    /// A learner hands a client write (or sync) to the leader: the request body exactly as
+    /// the client sent it, with the connection's auth ids (`Learner.request`).
+    Forward { session: SessionId, cxid: i32, op: i32, body: Bytes, auth: Vec<Id> },
+    /// A learner asks the leader whether a reconnecting client's session is alive.
+    Revalidate { session: SessionId, timeout: i32 },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -148,8 +156,35 @@ struct Conn {
 }
 
 enum Work {
-    Write { entry: TxnEntry, conn: Option<ConnId>, xid: i32, op: i32, arrived: u64 },
-    Read { conn: ConnId, xid: i32, op: i32, body: Bytes, arrived: u64 },
+    Write {
+        entry: TxnEntry,
+        conn: Option<ConnId>,
+        xid: i32,
+        op: i32,
+        arrived: u64,
+    },
+    Read {
+        conn: ConnId,
+        xid: i32,
+        op: i32,
+        body: Bytes,
+        arrived: u64,
+    },
+    /// A learner's write handed to the leader, answered when its txn commits.
+    Forwarded {
+        conn: Option<ConnId>,
+        session: SessionId,
+        xid: i32,
+        op: i32,
+        arrived: u64,
+    },
+    /// A learner's sync, answered when the leader's SYNC comes back.
+    Sync {
+        conn: ConnId,
+        xid: i32,
+        body: Bytes,
+        arrived: u64,
+    },
 }
 
 pub struct Server {
@@ -161,11 +196,20 @@ pub struct Server {
     conns: HashMap<ConnId, Conn>,
     queue: VecDeque<Work>,
     last_zxid: Zxid,
-    durable_zxid: Zxid,
+    /// Writes up to here may be applied: durable (standalone) or committed (leader).
+    committed_zxid: Zxid,
     outputs: VecDeque<Output>,
     now: Now,
     next_container_check: u64,
     pub stats: ServerStats,
+    /// Where writes go: see [`Pipeline`].
+    pipeline: Pipeline,
+    /// Learner: sessions active here since the last PING (the touch table).
+    touched: std::collections::BTreeMap<SessionId, i32>,
+    /// Learner: reconnecting clients waiting for the leader's REVALIDATE answer.
+    revalidating: std::collections::BTreeMap<SessionId, Vec<(ConnId, i32)>>,
+    /// The member's role as the four-letter words report it.
+    pub role: RoleInfo,
 }
 
 const BACKLOG_MAX: usize = 10_000;
@@ -191,10 +235,14 @@ impl Server {
             conns: HashMap::new(),
             queue: VecDeque::new(),
             last_zxid: last,
-            durable_zxid: last,
+            committed_zxid: last,
             outputs: VecDeque::new(),
             now,
             stats: ServerStats::default(),
+            pipeline: Pipeline::Standalone,
+            touched: Default::default(),
+            revalidating: Default::default(),
+            role: RoleInfo::default(),
         }
     }
 
@@ -204,6 +252,9 @@ impl Server {
 
     /// When `handle_timeout` should next be called (monotonic ms).
     pub fn poll_timeout(&self) -> Option<u64> {
+        if !self.prepares() {
+            return None;
+        }
         let s = self.sessions.next_expiry();
         let c = Some(self.next_container_check);
         match (s, c) {
@@ -225,8 +276,9 @@ impl Server {
             }
             Input::Closed { conn } => self.drop_conn(conn),
             Input::Durable { zxid } => {
-                self.durable_zxid = self.durable_zxid.max(zxid);
-                self.drain();
+                if self.pipeline == Pipeline::Standalone {
+                    self.commit_upto(zxid);
+                }
             }
             Input::TakeSnapshot => {
                 // Consistent as of the last applied zxid; later txns are in the log.
@@ -238,6 +290,10 @@ impl Server {
 
     pub fn handle_timeout(&mut self, now: Now) {
         self.now = now;
+        // Only the leader (or a standalone server) expires sessions and reaps containers.
+        if !self.prepares() {
+            return;
+        }
         for id in self.sessions.expired(now.mono_ms) {
             tracing::info!("Expiring session {}, timeout of {}ms exceeded", id, self.timeout_of(id));
             self.submit_write(None, id, 0, op::CLOSE_SESSION, &[], Ok(()));
@@ -325,6 +381,10 @@ impl Server {
         self.stats.packets_received += 1;
         let session = c.session;
         self.sessions.touch(session, None, now.mono_ms);
+        if let Pipeline::Learner { .. } = self.pipeline {
+            let timeout = self.timeout_of(session);
+            self.touched.insert(session, timeout);
+        }
         match h.type_ {
             op::AUTH => self.on_auth(conn, body),
             op::SASL => {
@@ -334,6 +394,18 @@ impl Server {
             t if opcode::is_client_write(t) => {
                 let ok = self.sessions.check(session);
                 self.submit_write(Some(conn), session, h.xid, t, &body, ok);
+            }
+            op::SYNC if matches!(self.pipeline, Pipeline::Learner { .. }) => {
+                // FollowerRequestProcessor: a sync goes to the leader and waits for its SYNC.
+                let auth = self.conns.get(&conn).map(|c| c.auth.clone()).unwrap_or_default();
+                self.outputs.push_back(Output::Forward {
+                    session,
+                    cxid: h.xid,
+                    op: op::SYNC,
+                    body: body.clone(),
+                    auth,
+                });
+                self.queue.push_back(Work::Sync { conn, xid: h.xid, body, arrived: now.mono_ms });
             }
             t if opcode::is_read(t) => {
                 let w = Work::Read { conn, xid: h.xid, op: t, body, arrived: now.mono_ms };
@@ -351,7 +423,8 @@ impl Server {
         }
     }
 
-    /// Prep, log, queue. The reply goes out when the entry is durable.
+    /// Prep, log, queue; the reply goes out when the entry is durable (standalone) or
+    /// committed (leader). A learner hands the request to its leader instead.
     fn submit_write(
         &mut self,
         conn: Option<ConnId>,
@@ -361,14 +434,35 @@ impl Server {
         body: &[u8],
         ok: Result<(), i32>,
     ) {
-        self.last_zxid = self.last_zxid.next();
         let auth = conn.and_then(|c| self.conns.get(&c)).map(|c| c.auth.clone()).unwrap_or_default();
+        if let Pipeline::Learner { .. } = self.pipeline {
+            let body = Bytes::copy_from_slice(body);
+            self.outputs.push_back(Output::Forward { session, cxid: xid, op: op_code, body, auth });
+            self.queue.push_back(Work::Forwarded { conn, session, xid, op: op_code, arrived: self.now.mono_ms });
+            return;
+        }
+        self.prepare_write(conn, session, xid, op_code, body, ok, &auth);
+    }
+
+    /// `PrepRequestProcessor` → the log: the txn (or error txn) gets the next zxid.
+    #[allow(clippy::too_many_arguments)]
+    fn prepare_write(
+        &mut self,
+        conn: Option<ConnId>,
+        session: SessionId,
+        xid: i32,
+        op_code: i32,
+        body: &[u8],
+        ok: Result<(), i32>,
+        auth: &[Id],
+    ) {
+        self.last_zxid = self.last_zxid.next();
         let ctx = Ctx {
             session: session.0,
             cxid: xid,
             zxid: self.last_zxid.0,
             time: self.now.wall_ms,
-            auth: &auth,
+            auth,
             session_ok: ok,
             opts: &self.opts.prep,
         };
@@ -386,7 +480,7 @@ impl Server {
     fn drain(&mut self) {
         loop {
             match self.queue.front() {
-                Some(Work::Write { entry, .. }) if Zxid(entry.header.zxid) <= self.durable_zxid => {}
+                Some(Work::Write { entry, .. }) if Zxid(entry.header.zxid) <= self.committed_zxid => {}
                 Some(Work::Read { .. }) => {}
                 _ => break,
             }
@@ -413,17 +507,22 @@ impl Server {
                     self.latency(conn, arrived, xid, op);
                 }
             }
-            Work::Write { entry, conn, xid, op, arrived } => {
-                let applied = self.tree.apply(&entry.header, &entry.txn);
-                self.pending.applied(entry.header.zxid);
-                for ev in &applied.events {
-                    self.notify(ev);
-                }
-                self.after_write(&entry, conn, xid, op, applied.result);
-                if let Some(c) = conn {
-                    self.latency(c, arrived, xid, op);
-                }
-            }
+            Work::Write { entry, conn, xid, op, arrived } => self.apply_entry(&entry, conn, xid, op, arrived),
+            // Answered by `apply_committed` and `sync_arrived`; `drain` never runs them.
+            Work::Forwarded { .. } | Work::Sync { .. } => {}
+        }
+    }
+
+    /// Applies a txn to the tree, fires its watches and answers `conn` if it asked for it.
+    fn apply_entry(&mut self, entry: &TxnEntry, conn: Option<ConnId>, xid: i32, op: i32, arrived: u64) {
+        let applied = self.tree.apply(&entry.header, &entry.txn);
+        self.pending.applied(entry.header.zxid);
+        for ev in &applied.events {
+            self.notify(ev);
+        }
+        self.after_write(entry, conn, xid, op, applied.result);
+        if let Some(c) = conn {
+            self.latency(c, arrived, xid, op);
         }
     }
 

@@ -81,6 +81,25 @@ pub fn restore_tree(
     Ok((tree, rep, fresh))
 }
 
+/// [`restore_tree`], also returning the raw entries of the last `keep` replayed txns
+/// (oldest first), which seed the quorum's committed log as `ZKDatabase` does on load.
+#[allow(clippy::type_complexity)]
+pub fn restore_tree_with_tail(
+    snap_dir: &std::path::Path,
+    log_dir: &std::path::Path,
+    opts: &RestoreOptions,
+    extended_types: bool,
+    keep: usize,
+) -> crate::storage::Result<(DataTree, ReplayReport, bool, Vec<(crate::types::Zxid, bytes::Bytes)>)> {
+    let r = restore_using(snap_dir, log_dir, opts, |p| load_tree(p, extended_types), |l| l.digest)?;
+    let fresh = r.image.is_none();
+    let skip = r.txns.len().saturating_sub(keep);
+    let tail =
+        r.txns.iter().skip(skip).map(|e| (crate::types::Zxid(e.header.zxid), bytes::Bytes::from(e.encode()))).collect();
+    let (tree, rep) = replay(r, extended_types);
+    Ok((tree, rep, fresh, tail))
+}
+
 fn replay(r: Restored<LoadedTree>, extended_types: bool) -> (DataTree, ReplayReport) {
     let mut check_from = i64::MAX;
     let mut tree = match r.image {

@@ -22,6 +22,7 @@ fn pump(s: &mut Server, t: u64) -> Vec<(ConnId, Bytes)> {
                 Output::Send { conn, bytes } => sent.push((conn, bytes)),
                 Output::Append { zxid, .. } => appended = Some(zxid),
                 Output::Close { .. } | Output::Snapshot { .. } => {}
+                Output::Forward { .. } | Output::Revalidate { .. } => panic!("a standalone server forwards nothing"),
             }
         }
         match appended {

@@ -185,6 +185,16 @@ pub fn node_digest(path: &str, node: &Znode) -> u64 {
     u64::from(h.finalize())
 }
 
+impl std::fmt::Debug for DataTree {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataTree")
+            .field("nodes", &self.node_count())
+            .field("last_zxid", &self.last_zxid)
+            .field("digest", &format_args!("{:x}", self.digest))
+            .finish()
+    }
+}
+
 impl Default for DataTree {
     fn default() -> Self {
         Self::new(false)

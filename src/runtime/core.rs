@@ -1,0 +1,266 @@
+//! The core task: owns the [`Peer`] and executes what it asks for. Every decision is the
+//! peer's; this loop only moves inputs in and outputs out, in order, and never awaits a
+//! client, a peer or the disk (bounded queues, `try_send`; a full queue closes that
+//! connection).
+
+use super::conn;
+use super::disk::Disk;
+use super::quorum_net::{self, LinkOut};
+use super::Clock;
+use crate::config::Config;
+use crate::quorum::election::Notification;
+use crate::quorum::io::{EpochKind, Input, LinkId, Output};
+use crate::quorum::peer::Peer;
+use crate::server::{self, IoFacts};
+use crate::storage::restore::DataDirs;
+use crate::types::ServerId;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Messages to the core task.
+pub(crate) enum CoreMsg {
+    /// A client connection was accepted; its writer listens on `tx`.
+    Register { conn: u64, addr: SocketAddr, tx: mpsc::Sender<conn::Out> },
+    /// A client connection event.
+    Client(server::Input),
+    /// Storage completions, learner packets, election notifications.
+    Input(Input),
+    /// A learner connected to our quorum port; its writer listens on `tx`.
+    LearnerLink { link: LinkId, tx: mpsc::Sender<LinkOut> },
+    /// Our connection to the leader (generation `gen`) is up; its writer listens on `tx`.
+    LeaderLink { gen: u64, tx: mpsc::Sender<LinkOut> },
+    /// Something from leader connection `gen` (ignored once a newer one exists).
+    FromLeader { gen: u64, input: Input },
+}
+
+/// Where election notifications go (the election connection manager).
+pub(crate) trait VoteSink: Send {
+    fn send(&self, to: ServerId, msg: Notification);
+}
+
+/// No ensemble: nowhere to send votes.
+pub(crate) struct NoVotes;
+
+impl VoteSink for NoVotes {
+    fn send(&self, _to: ServerId, _msg: Notification) {}
+}
+
+pub(crate) struct Core {
+    pub peer: Peer,
+    pub clock: Clock,
+    pub disk: Disk,
+    pub dirs: DataDirs,
+    pub config: Arc<Config>,
+    pub votes: Box<dyn VoteSink>,
+    pub max_packet: usize,
+    pub cnx_timeout: Duration,
+    pub core_tx: mpsc::Sender<CoreMsg>,
+    pub conns: HashMap<u64, mpsc::Sender<conn::Out>>,
+    pub links: HashMap<LinkId, mpsc::Sender<LinkOut>>,
+    /// The current leader connection: its generation, and its writer once connected.
+    pub leader_gen: u64,
+    pub leader_tx: Option<mpsc::Sender<LinkOut>>,
+}
+
+impl Core {
+    fn handle(&mut self, i: Input) {
+        let now = self.clock.now();
+        self.peer.handle(now, i);
+    }
+
+    fn execute(&mut self) {
+        while let Some(o) = self.peer.poll_output() {
+            match o {
+                Output::ClientSend { conn, bytes } => {
+                    if let Some(tx) = self.conns.get(&conn) {
+                        if tx.try_send(conn::Out::Bytes(bytes)).is_err() {
+                            tracing::warn!("connection {conn} is not reading its replies; closing it");
+                            self.conns.remove(&conn);
+                            self.handle(Input::Client(server::Input::Closed { conn }));
+                        }
+                    }
+                }
+                Output::ClientClose { conn } => {
+                    if let Some(tx) = self.conns.remove(&conn) {
+                        let _ = tx.try_send(conn::Out::Close);
+                    }
+                }
+                Output::Vote { to, msg } => self.votes.send(to, msg),
+                Output::ConnectLeader { leader } => self.connect_leader(leader),
+                Output::ToLeader(p) => {
+                    let full = self.leader_tx.as_ref().is_some_and(|tx| tx.try_send(LinkOut::Packet(p)).is_err());
+                    if full {
+                        tracing::warn!("the leader is not reading our packets; dropping the connection");
+                        self.drop_leader();
+                        self.handle(Input::LeaderClosed);
+                    }
+                }
+                Output::CloseLeader => self.drop_leader(),
+                Output::ToLearner { link, packet } => {
+                    let full = self.links.get(&link).is_some_and(|tx| tx.try_send(LinkOut::Packet(packet)).is_err());
+                    if full {
+                        tracing::warn!("learner {link} is not reading its packets; dropping it");
+                        if let Some(tx) = self.links.remove(&link) {
+                            let _ = tx.try_send(LinkOut::Close);
+                        }
+                        self.handle(Input::LearnerClosed { link });
+                    }
+                }
+                Output::CloseLearner { link } => {
+                    if let Some(tx) = self.links.remove(&link) {
+                        let _ = tx.try_send(LinkOut::Close);
+                    }
+                }
+                Output::Append { zxid, entry } => self.disk.append(zxid, entry),
+                Output::Truncate { zxid } => self.disk.truncate(zxid),
+                Output::Reload => self.disk.reload(),
+                Output::Snapshot { zxid, image, notify } => self.disk.snapshot(zxid, image, notify),
+                Output::WriteEpoch { kind, epoch } => {
+                    let name = match kind {
+                        EpochKind::Accepted => crate::storage::epoch::ACCEPTED_EPOCH,
+                        EpochKind::Current => crate::storage::epoch::CURRENT_EPOCH,
+                    };
+                    // Synchronous on purpose: the next output (an ACKEPOCH, a NEWLEADER ACK,
+                    // LEADERINFO) may only leave once the epoch is on disk.
+                    if let Err(e) = crate::storage::epoch::write_epoch(&self.dirs.snap, name, epoch) {
+                        tracing::error!("Failed to write new epoch file {name}: {e}");
+                        std::process::exit(14);
+                    }
+                }
+            }
+        }
+    }
+
+    fn drop_leader(&mut self) {
+        self.leader_gen += 1;
+        if let Some(tx) = self.leader_tx.take() {
+            let _ = tx.try_send(LinkOut::Close);
+        }
+    }
+
+    fn connect_leader(&mut self, leader: ServerId) {
+        self.drop_leader();
+        let Some(qs) = self.config.servers.get(&leader.0) else {
+            tracing::error!("leader {leader} is not in the configuration");
+            self.handle(Input::LeaderClosed);
+            return;
+        };
+        let addrs: Vec<(String, u16)> = qs.addrs.iter().map(|a| (a.host.clone(), a.quorum_port)).collect();
+        quorum_net::connect_leader(addrs, self.cnx_timeout, self.leader_gen, self.core_tx.clone(), self.max_packet);
+    }
+
+    /// One message from a connection task, the disk thread or the election layer.
+    pub(crate) fn on_msg(&mut self, msg: CoreMsg) {
+        match msg {
+            CoreMsg::Register { conn, addr, tx } => {
+                self.conns.insert(conn, tx);
+                self.handle(Input::Client(server::Input::Accepted { conn, addr }));
+            }
+            CoreMsg::Client(mut i) => {
+                match &mut i {
+                    server::Input::Closed { conn } => {
+                        self.conns.remove(conn);
+                    }
+                    server::Input::FourLetter { io, .. } => *io = io_facts(&self.dirs),
+                    _ => {}
+                }
+                self.handle(Input::Client(i));
+            }
+            CoreMsg::Input(i) => {
+                if let Input::LearnerClosed { link } = &i {
+                    if self.links.remove(link).is_none() {
+                        return;
+                    }
+                }
+                self.handle(i);
+            }
+            CoreMsg::LearnerLink { link, tx } => {
+                self.links.insert(link, tx);
+                self.handle(Input::LearnerConnected { link });
+            }
+            CoreMsg::LeaderLink { gen, tx } => {
+                if gen == self.leader_gen {
+                    self.leader_tx = Some(tx);
+                } else {
+                    let _ = tx.try_send(LinkOut::Close);
+                }
+            }
+            CoreMsg::FromLeader { gen, input } => {
+                if gen == self.leader_gen {
+                    if matches!(input, Input::LeaderClosed) {
+                        self.leader_tx = None;
+                    }
+                    self.handle(input);
+                }
+            }
+        }
+        self.execute();
+    }
+
+    pub(crate) fn on_timeout(&mut self) {
+        let now = self.clock.now();
+        self.peer.handle_timeout(now);
+        self.execute();
+    }
+
+    pub(crate) fn deadline(&self) -> Option<tokio::time::Instant> {
+        self.peer.poll_timeout().map(|ms| (self.clock.start + Duration::from_millis(ms)).into())
+    }
+
+    /// Runs until shutdown or until every sender is gone.
+    pub(crate) async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<CoreMsg>,
+        mut votes_in: mpsc::Receiver<(ServerId, Notification)>,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Disk {
+        tokio::pin!(shutdown);
+        self.execute();
+        loop {
+            let deadline = self.deadline();
+            let timer = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                _ = &mut shutdown => break,
+                msg = rx.recv() => match msg {
+                    Some(m) => self.on_msg(m),
+                    None => break,
+                },
+                Some((from, msg)) = votes_in.recv() => {
+                    self.handle(Input::Vote { from, msg });
+                    self.execute();
+                }
+                _ = timer => self.on_timeout(),
+            }
+        }
+        drop(rx);
+        self.disk
+    }
+}
+
+/// The process and disk facts the four-letter words report.
+pub(crate) fn io_facts(dirs: &DataDirs) -> IoFacts {
+    let size = |d: &std::path::Path| -> i64 {
+        std::fs::read_dir(d)
+            .map(|rd| rd.flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len() as i64).sum())
+            .unwrap_or(0)
+    };
+    let open_fds = std::fs::read_dir("/proc/self/fd").map(|rd| rd.count() as i64).unwrap_or(-1);
+    let max_fds = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(-1);
+    IoFacts { data_dir_size: size(&dirs.snap), log_dir_size: size(&dirs.log), open_fds, max_fds }
+}
