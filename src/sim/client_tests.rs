@@ -11,7 +11,9 @@ fn server() -> Server {
     let mut opts = server::Options::default();
     opts.prep.extended_types = true;
     opts.max_client_cnxns = 0;
-    Server::new(opts, DataTree::new(true), Now { mono_ms: 0, wall_ms: 1_700_000_000_000 })
+    let mut s = Server::new(opts, DataTree::new(true), Now { mono_ms: 0, wall_ms: 1_700_000_000_000 });
+    s.start_standalone();
+    s
 }
 
 /// Runs clients against one standalone server for `ms` of virtual time, 1 ms per step.
@@ -59,7 +61,9 @@ fn run(clients: &mut [Client], ms: u64, history: &mut History, trace: &mut Trace
                         clients[i].on_closed(now, Some(conn), trace, history);
                     }
                 }
-                server::Output::Snapshot { .. } => {}
+                server::Output::Snapshot { .. }
+                | server::Output::Forward { .. }
+                | server::Output::Revalidate { .. } => {}
             }
         }
     }

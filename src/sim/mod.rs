@@ -5,6 +5,7 @@ pub mod disk;
 pub mod ghost;
 pub mod history;
 pub mod net;
+pub mod oracle;
 pub mod queue;
 pub mod rng;
 pub mod trace;
