@@ -98,7 +98,9 @@ impl Server {
 
     /// Leaving a role: every client is disconnected and nothing in flight survives.
     pub fn stop_serving(&mut self) {
-        let conns: Vec<ConnId> = self.conns.keys().copied().collect();
+        let mut conns: Vec<ConnId> = self.conns.keys().copied().collect();
+        // `conns` is a HashMap: sorted, the close order (and so the output order) is the same every run.
+        conns.sort_unstable();
         for c in conns {
             self.close(c);
         }
