@@ -38,6 +38,7 @@ pub mod inv {
     pub const CONVERGENCE: &str = "members_converge_after_heal";
     pub const LIVENESS: &str = "liveness_after_heal";
     pub const HISTORY_REPLAY: &str = "final_tree_is_the_replayed_history";
+    pub const DISK_MATCHES_TREE: &str = "disk_restores_the_same_tree";
     pub const SIM_STALL: &str = "no_busy_timer";
 }
 

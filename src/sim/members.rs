@@ -1,0 +1,173 @@
+//! A member's life: start from its disk, crash, restart, pause and resume.
+//!
+//! A start is what the runtime does at boot: restore the database from the disk
+//! (`FileTxnSnapLog.restore`: every logged entry applied, committed or not), read the
+//! epoch files (refusing to start where Java's `loadDataBase` refuses), and build a fresh
+//! `Server` and `Peer` over it. A crash loses the process and the disk's unsynced bytes; a
+//! pause is SIGSTOP: nothing runs, inputs wait, timers fire late on resume.
+
+use super::cluster::{Event, Seen, Sim};
+use super::history::{inv, Violation};
+use crate::quorum::peer::{Peer, PeerOptions};
+use crate::server::{self, Server};
+use crate::sim_trace;
+use std::sync::Arc;
+
+impl Sim {
+    fn peer_options(&self, m: usize) -> PeerOptions {
+        let mm = &self.members[m];
+        let qv: Vec<String> = self
+            .members
+            .iter()
+            .map(|o| {
+                let role = if o.voter { "participant" } else { "observer" };
+                format!("server.{}=10.0.0.{}:2888:3888:{role}", o.sid, o.sid)
+            })
+            .collect();
+        PeerOptions {
+            my_id: mm.sid,
+            observer: !mm.voter,
+            standalone: false,
+            tick_ms: self.cfg.tick_ms,
+            init_limit: self.cfg.init_limit,
+            sync_limit: self.cfg.sync_limit,
+            quorum: self.quorum.clone(),
+            qv_string: format!("{}\nversion=0", qv.join("\n")),
+            qv_version: 0,
+            leader_serves: true,
+            extended_types: true,
+            sync_enabled: true,
+            force_snap_sync: self.cfg.force_snap_sync,
+            commit_log_count: self.cfg.commit_log_count,
+            bugs: self.cfg.bugs,
+        }
+    }
+
+    fn server_options(&self, m: usize) -> server::Options {
+        let mut o = server::Options {
+            server_id: self.members[m].sid,
+            tick_ms: self.cfg.tick_ms,
+            min_session_timeout_ms: (2 * self.cfg.tick_ms) as i32,
+            max_session_timeout_ms: (20 * self.cfg.tick_ms) as i32,
+            max_client_cnxns: 0,
+            container_check_interval_ms: 1000,
+            ..Default::default()
+        };
+        o.prep.extended_types = true;
+        o.config = Arc::new(crate::config::Config::default_standalone(std::path::Path::new("/sim")));
+        o
+    }
+
+    /// Boots member `m` from its disk. False when the disk state is one Java refuses.
+    pub(super) fn start_member(&mut self, m: usize) -> bool {
+        let restored = self.members[m].disk.restore(true);
+        if let Some(why) = restored.refused {
+            let sid = self.members[m].sid;
+            self.violate(Violation {
+                invariant: inv::RESTART_REFUSED,
+                at_ms: self.now,
+                detail: format!("member {sid} cannot start from its disk: {why}"),
+            });
+            return false;
+        }
+        let now = self.now_for(m);
+        let mut server = Server::new(self.server_options(m), restored.tree, now);
+        server.stop_serving();
+        let elector = Box::new(self.oracle.elector(m));
+        let peer = Peer::new(self.peer_options(m), server, restored.epochs, restored.replayed, elector, now);
+        sim_trace!(
+            self.trace,
+            self.now,
+            "member {m} starts (sid {}, last zxid {}, epochs {:?})",
+            self.members[m].sid,
+            peer.server().tree.last_zxid,
+            restored.epochs
+        );
+        let member = &mut self.members[m];
+        member.peer = Some(peer);
+        member.paused = false;
+        member.seen = Seen::default();
+        member.leading_base = None;
+        member.spins = 0;
+        self.drive(m);
+        self.reconnect_all();
+        true
+    }
+
+    /// The process dies; the disk keeps only what was synced (and maybe some of the rest).
+    pub fn crash(&mut self, m: usize) {
+        if !self.members[m].is_up() {
+            return;
+        }
+        self.stats.crashes += 1;
+        let loss = {
+            let member = &mut self.members[m];
+            member.peer = None;
+            member.inc += 1;
+            member.paused = false;
+            member.inbox.clear();
+            member.timer_at = None;
+            member.link = None;
+            member.seen = Seen::default();
+            member.disk.crash(&mut self.rng_disk)
+        };
+        sim_trace!(
+            self.trace,
+            self.now,
+            "CRASH member {m}: lost {} unsynced log entries (from {:?}), kept {} unsynced, lost {} snapshots",
+            loss.log_entries_lost,
+            loss.first_lost,
+            loss.log_entries_kept_unsynced,
+            loss.snapshots_lost
+        );
+        self.break_member_streams(m);
+        self.clear_votes_of(m);
+        // The oracle forgets the dead member's round; its restart gets a fresh elector.
+        let _ = self.oracle.elector(m);
+    }
+
+    /// Starts a crashed member again from its disk.
+    pub fn restart(&mut self, m: usize) {
+        if self.members[m].is_up() {
+            return;
+        }
+        self.stats.restarts += 1;
+        sim_trace!(self.trace, self.now, "RESTART member {m}");
+        self.start_member(m);
+    }
+
+    /// SIGSTOP: inputs queue up, timers wait.
+    pub fn pause(&mut self, m: usize) {
+        if !self.members[m].is_live() {
+            return;
+        }
+        self.stats.pauses += 1;
+        self.members[m].paused = true;
+        sim_trace!(self.trace, self.now, "PAUSE member {m}");
+    }
+
+    /// SIGCONT: everything that arrived is handled in order, then the overdue timers.
+    pub fn resume(&mut self, m: usize) {
+        if !self.members[m].paused {
+            return;
+        }
+        self.members[m].paused = false;
+        let queued: Vec<_> = self.members[m].inbox.drain(..).collect();
+        sim_trace!(self.trace, self.now, "RESUME member {m} ({} inputs waited)", queued.len());
+        for input in queued {
+            self.deliver(m, input);
+        }
+        let now = self.now_for(m);
+        if let Some(p) = self.members[m].peer.as_mut() {
+            p.handle_timeout(now);
+        }
+        self.drive(m);
+    }
+
+    /// Schedules a resume after `ms` (for the paused member's current life).
+    pub(super) fn resume_later(&mut self, m: usize, ms: u64) {
+        let inc = self.members[m].inc;
+        let at = self.now + ms;
+        self.schedule(at, Event::Resume { m, inc });
+    }
+}
