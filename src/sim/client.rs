@@ -207,12 +207,12 @@ impl Client {
         match c.state {
             ConnState::Opening | ConnState::Handshake if now >= c.opened_ms + connect => {
                 let member = c.member;
-                sim_trace!(trace, now, "client {} connect to member {member} timed out", self.id);
+                sim_trace!(trace, now, "client {} connect to m{member} timed out", self.id);
                 self.drop_conn(now, trace, history, true);
             }
             ConnState::Ready if now >= c.last_recv_ms + read => {
                 let member = c.member;
-                sim_trace!(trace, now, "client {} read timeout on member {member}", self.id);
+                sim_trace!(trace, now, "client {} read timeout on m{member}", self.id);
                 self.drop_conn(now, trace, history, true);
             }
             ConnState::Ready => {
@@ -235,7 +235,7 @@ impl Client {
         if Some(member) == previous && self.members > 1 {
             member = (member + 1) % self.members;
         }
-        sim_trace!(trace, now, "client {} connects to member {member}", self.id);
+        sim_trace!(trace, now, "client {} connects to m{member}", self.id);
         self.conn = Some(Conn {
             id: None,
             member,
@@ -282,7 +282,7 @@ impl Client {
         if c.state != ConnState::Ready {
             history.stats.refused_connects += 1;
         }
-        sim_trace!(trace, now, "client {} lost its connection to member {}", self.id, c.member);
+        sim_trace!(trace, now, "client {} lost its connection to m{}", self.id, c.member);
         self.drop_conn(now, trace, history, false);
     }
 
@@ -384,7 +384,7 @@ impl Client {
         let resp = match ConnectResponse::from_slice(frame) {
             Ok(r) => r,
             Err(e) => {
-                sim_trace!(trace, now, "client {} bad ConnectResponse from member {member}: {e}", self.id);
+                sim_trace!(trace, now, "client {} bad ConnectResponse from m{member}: {e}", self.id);
                 self.drop_conn(now, trace, history, true);
                 return;
             }
@@ -392,7 +392,7 @@ impl Client {
         if resp.session_id == 0 || resp.time_out <= 0 {
             let old = self.session.take().map_or(0, |s| s.id);
             history.stats.sessions_expired += 1;
-            sim_trace!(trace, now, "client {} session 0x{old:x} expired (member {member})", self.id);
+            sim_trace!(trace, now, "client {} session 0x{old:x} expired (m{member})", self.id);
             self.last_zxid = 0;
             self.drop_conn(now, trace, history, true);
             return;
@@ -407,7 +407,7 @@ impl Client {
         sim_trace!(
             trace,
             now,
-            "client {} session 0x{:x} on member {member} (timeout {} ms)",
+            "client {} session 0x{:x} on m{member} (timeout {} ms)",
             self.id,
             resp.session_id,
             resp.time_out
@@ -465,7 +465,7 @@ impl Client {
                 inv::SESSION_FIFO,
                 now,
                 format!(
-                    "client {} session 0x{session:x}: reply zxid 0x{:x} after 0x{:x} (member {member})",
+                    "client {} session 0x{session:x}: reply zxid 0x{:x} after 0x{:x} (m{member})",
                     self.id, h.zxid, self.last_zxid
                 ),
             );
@@ -479,7 +479,7 @@ impl Client {
         sim_trace!(
             trace,
             now,
-            "client {} s=0x{session:x} xid {} <- err={} zxid=0x{:x} {} ({} ms, member {member})",
+            "client {} s=0x{session:x} xid {} <- err={} zxid=0x{:x} {} ({} ms, m{member})",
             self.id,
             o.xid,
             h.err,

@@ -313,7 +313,8 @@ impl Sim {
         sim_trace!(
             sim.trace,
             0,
-            "sim seed={} voters={} observers={} clients={} commitLogCount={} snapCount={} forceSnapSync={} bugs={:?}",
+            "sim seed={} voters={} observers={} clients={} commitLogCount={} snapCount={} forceSnapSync={} bugs={:?} \
+             (members are named m0..m{}, m<i> is server.<i+1>)",
             sim.cfg.seed,
             sim.cfg.voters,
             sim.cfg.observers,
@@ -321,7 +322,8 @@ impl Sim {
             sim.cfg.commit_log_count,
             sim.cfg.snap_count,
             sim.cfg.force_snap_sync,
-            sim.cfg.bugs
+            sim.cfg.bugs,
+            n - 1
         );
         for m in 0..n {
             sim.start_member(m);
@@ -493,11 +495,10 @@ impl Sim {
             p.handle_timeout(t);
         }
         if spins == 1000 {
-            let sid = self.members[m].sid;
             self.violate(Violation {
                 invariant: inv::SIM_STALL,
                 at_ms: now,
-                detail: format!("member {sid} asked for its timer at {now} ms a thousand times without time passing"),
+                detail: format!("m{m} asked for its timer at {now} ms a thousand times without time passing"),
             });
         }
         self.drive(m);
@@ -577,19 +578,14 @@ impl Sim {
             Output::Append { zxid, entry } => self.append(m, zxid, entry),
             Output::Truncate { zxid } => {
                 let dropped = self.members[m].disk.truncate(zxid);
-                sim_trace!(
-                    self.trace,
-                    self.now,
-                    "member {} truncates its log to {zxid} ({dropped} entries dropped)",
-                    m
-                );
+                sim_trace!(self.trace, self.now, "m{} truncates its log to {zxid} ({dropped} entries dropped)", m);
                 self.recheck_acks_after(zxid);
             }
             Output::Reload => {
                 let ext = true;
                 let r = self.members[m].disk.restore(ext);
                 if let Some(why) = &r.refused {
-                    sim_trace!(self.trace, self.now, "member {m} reload refused: {why}");
+                    sim_trace!(self.trace, self.now, "m{m} reload refused: {why}");
                 }
                 let (inc, at) = (self.members[m].inc, self.now + self.rng_disk.range(1, 20));
                 let input = Input::Reloaded { tree: Box::new(r.tree), replayed: r.replayed };
@@ -601,12 +597,7 @@ impl Sim {
                 let (lo, hi) = (t.snapshot_min_ms, t.snapshot_max_ms);
                 let at = self.now + self.rng_disk.latency(lo, hi);
                 let inc = self.members[m].inc;
-                sim_trace!(
-                    self.trace,
-                    self.now,
-                    "member {m} writes snapshot {zxid}{}",
-                    if notify { " (sync)" } else { "" }
-                );
+                sim_trace!(self.trace, self.now, "m{m} writes snapshot {zxid}{}", if notify { " (sync)" } else { "" });
                 self.schedule(at, Event::SnapshotSynced { m, inc, zxid, generation });
             }
             Output::WriteEpoch { kind, epoch } => {
@@ -615,12 +606,13 @@ impl Sim {
                     EpochKind::Accepted => disk.write_accepted_epoch(epoch),
                     EpochKind::Current => disk.write_current_epoch(epoch),
                 }
-                sim_trace!(self.trace, self.now, "member {m} writes {kind:?} epoch {epoch}");
+                sim_trace!(self.trace, self.now, "m{m} writes {kind:?} epoch {epoch}");
             }
         }
     }
 
     fn append(&mut self, m: usize, zxid: Zxid, entry: Bytes) {
+        sim_trace!(self.trace, self.now, "m{m} log + {zxid}");
         if let Some(v) = self.ghost.record_append(m, zxid, &entry, self.now) {
             self.violate(v);
         }
@@ -628,16 +620,7 @@ impl Sim {
         if start {
             self.start_fsync(m);
         }
-        let member = &mut self.members[m];
-        member.appends_since_snapshot += 1;
-        if member.appends_since_snapshot >= member.snapshot_threshold.max(2) {
-            member.appends_since_snapshot = 0;
-            let half = self.cfg.snap_count / 2;
-            member.snapshot_threshold = half + self.rng_disk.below(half + 1);
-            let inc = self.members[m].inc;
-            let now = self.now;
-            self.schedule(now, Event::Deliver { m, inc, input: Input::TakeSnapshot });
-        }
+        self.members[m].appends_since_snapshot += 1;
     }
 
     fn start_fsync(&mut self, m: usize) {
@@ -662,6 +645,15 @@ impl Sim {
         let synced = self.members[m].disk.end_fsync(upto);
         if let Some(zxid) = synced {
             self.deliver(m, Input::Durable { zxid });
+        }
+        // As the runtime's disk thread does: after a sync, past `snapCount/2 + rand(snapCount/2)`
+        // appends, roll the log and ask for a snapshot.
+        let member = &mut self.members[m];
+        if member.inc == inc && member.appends_since_snapshot >= member.snapshot_threshold.max(2) {
+            member.appends_since_snapshot = 0;
+            let half = self.cfg.snap_count / 2;
+            member.snapshot_threshold = half + self.rng_disk.below(half + 1);
+            self.deliver(m, Input::TakeSnapshot);
         }
         if self.members[m].inc == inc && self.members[m].is_up() {
             self.start_fsync(m);
@@ -696,7 +688,7 @@ impl Sim {
         let mut delay = || rng.range(lo, hi);
         let decided = self.oracle.decide(self.now, &views, &talk, &q, &mut delay);
         for (m, leader, state) in decided {
-            sim_trace!(self.trace, self.now, "election: member {m} will be {state:?} (leader {leader})");
+            sim_trace!(self.trace, self.now, "election: m{m} will be {state:?} (leader sid {leader})");
             self.schedule_timer(m);
         }
     }
@@ -721,7 +713,7 @@ impl Sim {
             sim_trace!(
                 self.trace,
                 now,
-                "member {m} is {state:?}{}{} (epoch {current_epoch}, zxid {zxid})",
+                "m{m} is {state:?}{}{} (epoch {current_epoch}, zxid {zxid})",
                 leader.map(|l| format!(" leader={l}")).unwrap_or_default(),
                 if serving { " serving" } else { "" }
             );
@@ -732,7 +724,7 @@ impl Sim {
         if state == ServerState::Leading && serving && !(before.state == ServerState::Leading && before.serving) {
             let base = self.members[m].leading_base.unwrap_or(zxid);
             self.stats.epochs += 1;
-            sim_trace!(self.trace, now, "member {m} established epoch {current_epoch} from {base}");
+            sim_trace!(self.trace, now, "m{m} established epoch {current_epoch} from {base}");
             if let Some(v) = self.ghost.record_epoch(current_epoch, m, base, now) {
                 self.violate(v);
             }
@@ -760,7 +752,7 @@ impl Sim {
             sim_trace!(
                 self.trace,
                 now,
-                "ACK client {} {} at {} (member {}, {}/{} voters durable)",
+                "ACK client {} {} at {} (m{}, {}/{} voters durable)",
                 a.client,
                 a.path,
                 a.zxid,
@@ -793,7 +785,7 @@ impl Sim {
         let n = self.durable_voters(z);
         if n < self.quorum_size() {
             let a = self.history.acked.get(ack).cloned();
-            let who = a.map(|a| format!("client {} {} via member {}", a.client, a.path, a.member)).unwrap_or_default();
+            let who = a.map(|a| format!("client {} {} via m{}", a.client, a.path, a.member)).unwrap_or_default();
             let holders: Vec<String> = self
                 .members
                 .iter()
@@ -839,7 +831,7 @@ impl Sim {
             self.sent.push(Sent { at_ms: self.now, from, to, type_: p.type_, zxid: p.zxid });
         }
         if p.type_ != kind::PING {
-            sim_trace!(self.trace, self.now, "  {from} -> {to} {} {}", kind::name(p.type_), p.zxid);
+            sim_trace!(self.trace, self.now, "  m{from} -> m{to} {} {}", kind::name(p.type_), p.zxid);
         }
     }
 }

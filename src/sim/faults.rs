@@ -199,7 +199,7 @@ impl Sim {
         let until = self.now + self.rng_fault.range(500, 5000);
         let extra = self.rng_fault.range(50, 1500);
         self.members[m].slow_disk = Some((until, extra));
-        sim_trace!(self.trace, self.now, "SLOW DISK member {m}: fsync +{extra} ms until {until} ms");
+        sim_trace!(self.trace, self.now, "SLOW DISK m{m}: fsync +{extra} ms until {until} ms");
     }
 
     /// Removes every partition; held connection data moves again.
@@ -227,13 +227,13 @@ impl Sim {
         self.partitions.isolate(m, n);
         self.partition_generation += 1;
         self.stats.partitions += 1;
-        sim_trace!(self.trace, self.now, "ISOLATE member {m}: blocked {}", self.partitions.describe());
+        sim_trace!(self.trace, self.now, "ISOLATE m{m}: blocked {}", self.partitions.describe());
     }
 
     /// Makes a member's fsyncs slow from now until `until_ms` (scripted scenarios).
     pub fn slow_disk(&mut self, m: usize, until_ms: u64, extra_ms: u64) {
         self.members[m].slow_disk = Some((until_ms, extra_ms));
-        sim_trace!(self.trace, self.now, "SLOW DISK member {m}: fsync +{extra_ms} ms until {until_ms} ms");
+        sim_trace!(self.trace, self.now, "SLOW DISK m{m}: fsync +{extra_ms} ms until {until_ms} ms");
     }
 }
 

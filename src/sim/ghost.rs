@@ -54,6 +54,11 @@ impl Ghost {
         &self.epochs
     }
 
+    /// The digest first reported for a tree at `zxid`, and by which member.
+    pub fn observed(&self, zxid: Zxid) -> Option<(u64, usize)> {
+        self.observed.get(&zxid).copied()
+    }
+
     pub fn canonical_len(&self) -> usize {
         self.canon.len()
     }
@@ -65,7 +70,7 @@ impl Ghost {
             return Some(Violation {
                 invariant: inv::TXN_AGREEMENT,
                 at_ms: now,
-                detail: format!("member {member} logged {zxid} with a txn header saying {header_zxid:x?}"),
+                detail: format!("m{member} logged {zxid} with a txn header saying {header_zxid:x?}"),
             });
         }
         match self.canon.get(&zxid) {
@@ -78,7 +83,7 @@ impl Ghost {
                 invariant: inv::TXN_AGREEMENT,
                 at_ms: now,
                 detail: format!(
-                    "member {member} logged {zxid} as {} but member {first} logged it as {}",
+                    "m{member} logged {zxid} as {} but m{first} logged it as {}",
                     summary(data),
                     summary(b)
                 ),
@@ -98,7 +103,7 @@ impl Ghost {
                 invariant: inv::ONE_LEADER_PER_EPOCH,
                 at_ms: now,
                 detail: format!(
-                    "member {leader} established epoch {epoch}, which member {} established at {} ms",
+                    "m{leader} established epoch {epoch}, which m{} established at {} ms",
                     e.leader, e.established_ms
                 ),
             }),
@@ -116,9 +121,7 @@ impl Ghost {
             Some((d, first)) => Some(Violation {
                 invariant: inv::DIGEST_AGREEMENT,
                 at_ms: now,
-                detail: format!(
-                    "member {member} is at {zxid} with digest {digest:x}, member {first} was at {zxid} with {d:x}"
-                ),
+                detail: format!("m{member} is at {zxid} with digest {digest:x}, m{first} was at {zxid} with {d:x}"),
             }),
         }
     }
@@ -192,8 +195,8 @@ impl Ghost {
                 invariant: inv::ACK_NEVER_LOST,
                 at_ms: now,
                 detail: format!(
-                    "the write acked at {} (client {}, {} on member {}) is not in the history epoch {epoch}'s leader \
-                     (member {}) built on, which ends at {}",
+                    "the write acked at {} (client {}, {} on m{}) is not in the history epoch {epoch}'s leader \
+                     (m{}) built on, which ends at {}",
                     a.zxid, a.client, a.path, a.member, e.leader, e.base
                 ),
             }),
@@ -215,8 +218,8 @@ impl Ghost {
                 invariant: inv::ACK_NEVER_LOST,
                 at_ms: now,
                 detail: format!(
-                    "epoch {epoch}'s leader (member {}) starts from {}, without the write acked at {} \
-                     (client {}, {} on member {})",
+                    "epoch {epoch}'s leader (m{}) starts from {}, without the write acked at {} \
+                     (client {}, {} on m{})",
                     e.leader, e.base, a.zxid, a.client, a.path, a.member
                 ),
             })

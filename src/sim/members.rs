@@ -60,13 +60,14 @@ impl Sim {
 
     /// Boots member `m` from its disk. False when the disk state is one Java refuses.
     pub(super) fn start_member(&mut self, m: usize) -> bool {
+        let disk = self.describe_disk(m);
+        sim_trace!(self.trace, self.now, "{disk}");
         let restored = self.members[m].disk.restore(true);
         if let Some(why) = restored.refused {
-            let sid = self.members[m].sid;
             self.violate(Violation {
                 invariant: inv::RESTART_REFUSED,
                 at_ms: self.now,
-                detail: format!("member {sid} cannot start from its disk: {why}"),
+                detail: format!("m{m} cannot start from its disk: {why}"),
             });
             return false;
         }
@@ -78,7 +79,7 @@ impl Sim {
         sim_trace!(
             self.trace,
             self.now,
-            "member {m} starts (sid {}, last zxid {}, epochs {:?})",
+            "m{m} starts (sid {}, last zxid {}, epochs {:?})",
             self.members[m].sid,
             peer.server().tree.last_zxid,
             restored.epochs
@@ -114,7 +115,7 @@ impl Sim {
         sim_trace!(
             self.trace,
             self.now,
-            "CRASH member {m}: lost {} unsynced log entries (from {:?}), kept {} unsynced, lost {} snapshots",
+            "CRASH m{m}: lost {} unsynced log entries (from {:?}), kept {} unsynced, lost {} snapshots",
             loss.log_entries_lost,
             loss.first_lost,
             loss.log_entries_kept_unsynced,
@@ -132,7 +133,7 @@ impl Sim {
             return;
         }
         self.stats.restarts += 1;
-        sim_trace!(self.trace, self.now, "RESTART member {m}");
+        sim_trace!(self.trace, self.now, "RESTART m{m}");
         self.start_member(m);
     }
 
@@ -143,7 +144,7 @@ impl Sim {
         }
         self.stats.pauses += 1;
         self.members[m].paused = true;
-        sim_trace!(self.trace, self.now, "PAUSE member {m}");
+        sim_trace!(self.trace, self.now, "PAUSE m{m}");
     }
 
     /// SIGCONT: everything that arrived is handled in order, then the overdue timers.
@@ -153,7 +154,7 @@ impl Sim {
         }
         self.members[m].paused = false;
         let queued: Vec<_> = self.members[m].inbox.drain(..).collect();
-        sim_trace!(self.trace, self.now, "RESUME member {m} ({} inputs waited)", queued.len());
+        sim_trace!(self.trace, self.now, "RESUME m{m} ({} inputs waited)", queued.len());
         for input in queued {
             self.deliver(m, input);
         }
@@ -169,5 +170,72 @@ impl Sim {
         let inc = self.members[m].inc;
         let at = self.now + ms;
         self.schedule(at, Event::Resume { m, inc });
+    }
+}
+
+impl Sim {
+    /// A member's disk in one line: snapshots, log range, epochs (for failure reports).
+    pub fn describe_disk(&self, m: usize) -> String {
+        let d = &self.members[m].disk;
+        let snaps: Vec<String> =
+            d.snapshots().iter().map(|(z, s)| format!("{z}{}", if s.synced { "" } else { "(unsynced)" })).collect();
+        let log = d.log();
+        let unsynced = log.iter().filter(|e| !e.synced).count();
+        let mut gaps = Vec::new();
+        for w in log.windows(2) {
+            if let [a, b] = w {
+                if b.zxid != a.zxid.next() && !(b.zxid.epoch() > a.zxid.epoch() && b.zxid.counter() == 1) {
+                    gaps.push(format!("{}..{}", a.zxid, b.zxid));
+                }
+            }
+        }
+        format!(
+            "m{m} disk: snapshots [{}], log {} entries {}..{} ({unsynced} unsynced, breaks at [{}]), epochs {:?}",
+            snaps.join(" "),
+            log.len(),
+            log.first().map(|e| e.zxid.to_string()).unwrap_or_default(),
+            log.last().map(|e| e.zxid.to_string()).unwrap_or_default(),
+            gaps.join(" "),
+            d.epochs()
+        )
+    }
+}
+
+impl Sim {
+    /// Replays a member's disk step by step and says where its tree first differs from
+    /// what some member reported at the same zxid (for failure reports).
+    pub fn diagnose_disk(&self, m: usize) -> String {
+        let d = &self.members[m].disk;
+        let Some((sz, snap)) = d.snapshots().iter().next_back() else { return "no snapshot".into() };
+        let mut out = Vec::new();
+        let Ok(mut tree) = super::disk::tree_from_image(&snap.image, *sz, true) else {
+            return "snapshot does not load".into();
+        };
+        match self.ghost.observed(*sz) {
+            Some((dg, who)) if dg != tree.digest() => out
+                .push(format!("snapshot {sz} digest {:x} differs from m{who}'s tree at {sz} ({dg:x})", tree.digest())),
+            Some(_) => out.push(format!("snapshot {sz} matches the observed tree")),
+            None => out.push(format!("snapshot {sz}: no tree observed at that zxid")),
+        }
+        for e in d.log().iter().filter(|e| e.zxid > *sz) {
+            let Ok(t) = crate::jute::txn::TxnEntry::decode(&e.data) else { break };
+            tree.apply(&t.header, &t.txn);
+            if let Some((dg, who)) = self.ghost.observed(e.zxid) {
+                if dg != tree.digest() {
+                    let canon =
+                        self.ghost.replay(e.zxid, true).map(|t| format!("{:x}", t.digest())).unwrap_or_else(|e| e);
+                    out.push(format!(
+                        "after replaying {} (type {} session 0x{:x}) the digest is {:x}, m{who} had {dg:x}, \
+                         the canonical history gives {canon}",
+                        e.zxid,
+                        t.header.type_,
+                        t.header.client_id,
+                        tree.digest()
+                    ));
+                    break;
+                }
+            }
+        }
+        out.join("; ")
     }
 }

@@ -220,7 +220,7 @@ impl Sim {
                     invariant: inv::DISK_MATCHES_TREE,
                     at_ms: now,
                     detail: format!(
-                        "member {m}'s disk restores to {} digest {:x}, its tree is {tip} {digest:x}",
+                        "m{m}'s disk restores to {} digest {:x}, its tree is {tip} {digest:x}",
                         r.tree.last_zxid,
                         r.tree.digest()
                     ),
@@ -299,11 +299,21 @@ mod tests {
         let n: u64 = std::env::var("N").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
         let steps: u64 = std::env::var("STEPS").ok().and_then(|s| s.parse().ok()).unwrap_or(50_000);
         for seed in from..from + n {
-            let cfg = Config::new(seed, 3);
+            let mut cfg = Config::new(seed, 3);
+            cfg.keep_trace = std::env::var("TAIL").is_ok();
             let (sim, o) = Sim::run(cfg, steps);
             eprintln!("{}", o.summary());
             if let Some(v) = o.violations.first() {
                 eprintln!("  {v}");
+                for m in 0..sim.members.len() {
+                    eprintln!("  {}", sim.describe_disk(m));
+                    eprintln!("    {}", sim.diagnose_disk(m));
+                    if std::env::var("LOGZ").is_ok() {
+                        let zs: Vec<String> =
+                            sim.members[m].disk.log().iter().rev().take(40).map(|e| e.zxid.to_string()).collect();
+                        eprintln!("    last log entries: {}", zs.join(" "));
+                    }
+                }
                 if std::env::var("TAIL").is_ok() {
                     for l in sim.trace.lines() {
                         eprintln!("{l}");

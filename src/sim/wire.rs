@@ -30,20 +30,20 @@ impl Sim {
             return;
         };
         if !self.partitions.can_talk(m, l) {
-            sim_trace!(self.trace, self.now, "member {m} cannot reach leader {l}: connect times out");
+            sim_trace!(self.trace, self.now, "m{m} cannot reach leader m{l}: connect times out");
             let at = self.now + CONNECT_TIMEOUT_MS;
             self.schedule(at, Event::Deliver { m, inc, input: Input::LeaderClosed });
             return;
         }
         if !self.members[l].is_up() {
-            sim_trace!(self.trace, self.now, "member {m} connects to {l}: refused (down)");
+            sim_trace!(self.trace, self.now, "m{m} connects to m{l}: refused (down)");
             let at = self.now + self.net_delay() * 2;
             self.schedule(at, Event::Deliver { m, inc, input: Input::LeaderClosed });
             return;
         }
         let id = self.links.open(m, inc, l, self.members[l].inc);
         self.members[m].link = Some(id);
-        sim_trace!(self.trace, self.now, "member {m} connects to leader {l} (link {id})");
+        sim_trace!(self.trace, self.now, "m{m} connects to leader m{l} (link {id})");
         self.stream_push_link(id, 0, Msg::Open);
         self.stream_push_link(id, 1, Msg::Open);
     }
@@ -151,7 +151,7 @@ impl Sim {
             p.clear();
         }
         let (near_open, far_open) = (s.is_open(0), s.is_open(1));
-        sim_trace!(self.trace, self.now, "link {id} between learner {near} and leader {far} breaks");
+        sim_trace!(self.trace, self.now, "link {id} between learner m{near} and leader m{far} breaks");
         if far_open {
             self.stream_push_link(id, 0, Msg::Fin);
         }
@@ -303,7 +303,7 @@ impl Sim {
         let Some(msg) = ch.take_for_send() else { return };
         if drop {
             self.stats.votes_dropped += 1;
-            sim_trace!(self.trace, now, "  vote {from} -> {to} dropped");
+            sim_trace!(self.trace, now, "  vote m{from} -> m{to} dropped");
             return;
         }
         if let Some(at) = ch.pipe.push(now, d, msg) {
@@ -324,7 +324,7 @@ impl Sim {
             return;
         }
         let sid = self.members[from].sid;
-        sim_trace!(self.trace, now, "  vote {from} -> {to} {:?} leader={} zxid={}", msg.state, msg.leader, msg.zxid);
+        sim_trace!(self.trace, now, "  vote m{from} -> m{to} {:?} leader={} zxid={}", msg.state, msg.leader, msg.zxid);
         self.deliver(to, Input::Vote { from: sid, msg });
     }
 
