@@ -471,6 +471,7 @@ impl Client {
             );
         }
         self.last_zxid = self.last_zxid.max(h.zxid);
+        history.saw(Zxid(h.zxid), self.id, member, now);
         let Some(o) = o else { return };
         if h.err != 0 {
             *history.stats.errors.entry(h.err).or_default() += 1;

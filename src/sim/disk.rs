@@ -74,6 +74,8 @@ pub struct SimDisk {
     fsync_upto: Option<u64>,
     snaps: BTreeMap<Zxid, SnapFile>,
     next_generation: u64,
+    /// Snapshot writes whose completion the peer waits for.
+    notify_generations: std::collections::BTreeSet<u64>,
     accepted_epoch: Option<i64>,
     current_epoch: Option<i64>,
     pub appends: u64,
@@ -131,16 +133,26 @@ impl SimDisk {
     pub fn begin_snapshot(&mut self, zxid: Zxid, image: Box<SnapshotImage>, notify: bool) -> u64 {
         self.next_generation += 1;
         let generation = self.next_generation;
+        if notify {
+            self.notify_generations.insert(generation);
+        }
         self.snaps.insert(zxid, SnapFile { image, synced: false, notify, generation });
         generation
     }
 
     /// The snapshot write finished syncing. Returns whether the peer asked to be told.
+    ///
+    /// A file rewritten meanwhile (a snapCount snapshot at the zxid a SNAP sync just wrote)
+    /// holds the same state, so an older write's completion still makes it durable and
+    /// still answers the write that asked to be told. A file truncated away answers nothing.
     pub fn end_snapshot(&mut self, zxid: Zxid, generation: u64) -> bool {
+        let asked = self.notify_generations.remove(&generation);
         match self.snaps.get_mut(&zxid) {
-            Some(s) if s.generation == generation => {
-                s.synced = true;
-                s.notify
+            Some(s) if s.generation >= generation => {
+                if s.generation == generation || !s.synced {
+                    s.synced = true;
+                }
+                asked
             }
             _ => false,
         }
@@ -168,6 +180,7 @@ impl SimDisk {
         }
         let before = self.snaps.len();
         self.snaps.retain(|_, s| s.synced);
+        self.notify_generations.clear();
         self.fsync_upto = None;
         CrashLoss {
             log_entries_lost: unsynced - kept,
@@ -344,6 +357,20 @@ mod tests {
         d.truncate(z(1));
         assert!(d.snapshots().is_empty());
         assert!(d.log().is_empty());
+    }
+
+    #[test]
+    fn a_snapshot_rewritten_before_it_synced_still_answers_the_write_that_waits() {
+        let mut d = SimDisk::new();
+        let img = Box::new(image_from_tree(&DataTree::new(true)));
+        let sync = d.begin_snapshot(z(3), img.clone(), true);
+        let again = d.begin_snapshot(z(3), img.clone(), false);
+        assert!(!d.end_snapshot(z(3), again), "the rewrite asked for nothing");
+        assert!(d.end_snapshot(z(3), sync), "the SNAP write is still answered");
+        assert!(d.snapshots()[&z(3)].synced);
+        let gone = d.begin_snapshot(z(4), img, true);
+        d.truncate(z(3));
+        assert!(!d.end_snapshot(z(4), gone), "a truncated file answers nothing");
     }
 
     #[test]

@@ -16,7 +16,7 @@
 //! give exactly the digest every member holds: the trees really are that history.
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use super::history::{inv, AckedWrite, Violation};
+use super::history::{inv, AckedWrite, Seen, Violation};
 use crate::jute::txn::TxnEntry;
 use crate::tree::DataTree;
 use crate::types::Zxid;
@@ -226,6 +226,25 @@ impl Ghost {
             .collect()
     }
 
+    /// A zxid a client saw in a reply: every epoch established after it must keep it.
+    pub fn check_seen(&self, z: Zxid, who: &Seen, now: u64) -> Vec<Violation> {
+        self.epochs
+            .range(z.epoch() + 1..)
+            .filter(|(_, e)| z.counter() > 0 && !self.in_history(z, e.base).unwrap_or(true))
+            .map(|(epoch, e)| dirty(z, who, *epoch, e, now))
+            .collect()
+    }
+
+    /// A new epoch was established: every state a client has seen must be in its base.
+    pub fn check_epoch_keeps_seen(&self, epoch: i64, seen: &BTreeMap<Zxid, Seen>, now: u64) -> Vec<Violation> {
+        let Some(e) = self.epochs.get(&epoch) else { return Vec::new() };
+        let Ok(chain) = self.chain(e.base) else { return Vec::new() };
+        seen.range(..Zxid::epoch_start(epoch))
+            .filter(|(z, _)| z.counter() > 0 && !contains(&chain, **z))
+            .map(|(z, who)| dirty(*z, who, epoch, e, now))
+            .collect()
+    }
+
     /// The tree the history ending at `tip` produces, replayed from an empty database.
     pub fn replay(&self, tip: Zxid, extended_types: bool) -> Result<DataTree, String> {
         let chain = self.chain(tip)?;
@@ -240,6 +259,18 @@ impl Ghost {
             }
         }
         Ok(tree)
+    }
+}
+
+fn dirty(z: Zxid, who: &Seen, epoch: i64, e: &EpochInfo, now: u64) -> Violation {
+    Violation {
+        invariant: inv::NO_DIRTY_READ,
+        at_ms: now,
+        detail: format!(
+            "client {} was answered by m{} at {} ms from a state at {z}, which epoch {epoch}'s leader (m{}) \
+             dropped: its history ends at {}",
+            who.client, who.member, who.at_ms, e.leader, e.base
+        ),
     }
 }
 

@@ -31,6 +31,7 @@ pub mod inv {
     pub const ACK_DURABLE_ON_QUORUM: &str = "acked_write_durable_on_quorum";
     pub const ACK_NEVER_LOST: &str = "acked_write_never_lost";
     pub const ACK_MATCHES_TXN: &str = "acked_reply_matches_its_txn";
+    pub const NO_DIRTY_READ: &str = "clients_see_only_kept_state";
     pub const SESSION_FIFO: &str = "session_fifo_order";
     pub const WATCH_ONCE: &str = "watch_fires_once";
     pub const WATCH_BEFORE_DATA: &str = "watch_event_before_new_data";
@@ -80,11 +81,32 @@ pub struct History {
     pub stats: ClientStats,
     /// When the liveness probe's write succeeded.
     pub probe_acked_at: Option<u64>,
+    /// Every zxid a reply header carried (the state the answering server had applied),
+    /// with who saw it first: each must belong to the history every later leader keeps.
+    pub seen: BTreeMap<Zxid, Seen>,
+    /// Seen zxids not yet checked against the established epochs.
+    pub unchecked_seen: Vec<Zxid>,
+}
+
+/// Who first saw a zxid in a reply, and where.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seen {
+    pub client: usize,
+    pub member: usize,
+    pub at_ms: u64,
 }
 
 impl History {
     pub fn violate(&mut self, invariant: &'static str, at_ms: u64, detail: String) {
         self.violations.push(Violation { invariant, at_ms, detail });
+    }
+
+    /// A reply said the server had applied up to `zxid`.
+    pub fn saw(&mut self, zxid: Zxid, client: usize, member: usize, at_ms: u64) {
+        if zxid.0 > 0 && !self.seen.contains_key(&zxid) {
+            self.seen.insert(zxid, Seen { client, member, at_ms });
+            self.unchecked_seen.push(zxid);
+        }
     }
 
     pub fn ack(&mut self, w: AckedWrite) {

@@ -206,6 +206,24 @@ impl Sim {
             .filter(|a| !super::ghost::contains(&chain, a.zxid))
             .map(|a| format!("{} ({} by client {})", a.zxid, a.path, a.client))
             .collect();
+        let dirty: Vec<String> = self
+            .history
+            .seen
+            .iter()
+            .filter(|(z, _)| z.counter() > 0 && !super::ghost::contains(&chain, **z))
+            .map(|(z, w)| format!("{z} (client {} via m{} at {} ms)", w.client, w.member, w.at_ms))
+            .collect();
+        if !dirty.is_empty() {
+            self.violate(Violation {
+                invariant: inv::NO_DIRTY_READ,
+                at_ms: now,
+                detail: format!(
+                    "clients saw {} states that are not in the final history: {}",
+                    dirty.len(),
+                    dirty.join(", ")
+                ),
+            });
+        }
         if !lost.is_empty() {
             self.violate(Violation {
                 invariant: inv::ACK_NEVER_LOST,
@@ -301,6 +319,15 @@ mod tests {
         for seed in from..from + n {
             let mut cfg = Config::new(seed, 3);
             cfg.keep_trace = std::env::var("TAIL").is_ok();
+            match std::env::var("BUG").as_deref() {
+                Ok("ack") => cfg.bugs.ack_before_durable = true,
+                Ok("apply") => cfg.bugs.apply_uncommitted = true,
+                Ok("commit") => cfg.bugs.commit_without_quorum = true,
+                _ => {}
+            }
+            if std::env::var("NOACK").is_ok() {
+                cfg.disabled.insert(inv::ACK_DURABLE_ON_QUORUM);
+            }
             let (sim, o) = Sim::run(cfg, steps);
             eprintln!("{}", o.summary());
             if let Some(v) = o.violations.first() {
