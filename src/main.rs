@@ -25,6 +25,9 @@ enum Cmd {
     Purge(ruzk::storage::cli::PurgeArgs),
     /// Load generator speaking the client protocol.
     Bench(ruzk::bench::BenchArgs),
+    /// TEST TOOL, not a server: run only leader election for one member of a zoo.cfg, print decisions as JSON lines.
+    #[command(name = "election-probe", hide = true)]
+    ElectionProbe(ruzk::runtime::election_probe::ElectionProbeArgs),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
         Cmd::Snapshot(c) => ruzk::storage::cli::run_snapshot(c),
         Cmd::Purge(a) => ruzk::storage::cli::run_purge(a),
         Cmd::Bench(a) => ruzk::bench::run(a),
+        Cmd::ElectionProbe(a) => ruzk::runtime::election_probe::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

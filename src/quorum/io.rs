@@ -68,7 +68,8 @@ pub enum Output {
         conn: server::watch::ConnId,
     },
 
-    /// An election notification for `to` (never ourselves).
+    /// An election notification for `to` (to ourselves too: the transport loops it back,
+    /// as QuorumCnxManager does).
     Vote {
         to: ServerId,
         msg: Notification,

@@ -83,6 +83,7 @@ pub struct Leader {
     election_finished: bool,
     newleader_acks: BTreeSet<ServerId>,
     started: bool,
+    started_at_ms: Option<u64>,
     /// `(currentEpoch, lastProcessedZxid)` when leading began (`leaderStateSummary`).
     summary: (i64, Zxid),
     outstanding: BTreeMap<Zxid, Proposal>,
@@ -116,6 +117,7 @@ impl Leader {
             election_finished: false,
             newleader_acks: BTreeSet::new(),
             started: false,
+            started_at_ms: None,
             summary,
             outstanding: BTreeMap::new(),
             last_committed: Zxid::NONE,
@@ -152,12 +154,34 @@ impl Leader {
         self.pending_syncs.values().map(Vec::len).sum()
     }
 
-    /// Learners by kind for the four-letter words: (followers, synced followers, observers).
-    pub fn learner_counts(&self) -> (usize, usize, usize) {
-        let followers = self.links.values().filter(|h| !h.observer && h.stage != Stage::Info).count();
-        let synced = self.links.values().filter(|h| !h.observer && self.synced(h)).count();
-        let observers = self.links.values().filter(|h| h.observer).count();
-        (followers, synced, observers)
+    /// The leader's gauges for `mntr`/`srvr` (`LeaderZooKeeperServer.registerMetrics`).
+    pub fn stats(&self, now_ms: u64) -> crate::server::fourlw::LeaderInfo {
+        let forwarding =
+            |observer: bool| self.links.values().filter(|h| h.forwarding && h.observer == observer).count();
+        crate::server::fourlw::LeaderInfo {
+            learners: self.links.values().filter(|h| h.stage != Stage::Info).count() as i64,
+            synced_followers: forwarding(false) as i64,
+            synced_non_voting_followers: 0,
+            pending_syncs: self.pending_syncs() as i64,
+            leader_uptime_ms: self.started_at_ms.map_or(0, |t| now_ms.saturating_sub(t)) as i64,
+            proposal_sizes: Default::default(),
+        }
+    }
+
+    /// Observers receiving INFORMs (`zk_synced_observers`).
+    pub fn synced_observers(&self) -> usize {
+        self.links.values().filter(|h| h.forwarding && h.observer).count()
+    }
+
+    /// Java's ZabState while leading.
+    pub fn zab_state(&self) -> &'static str {
+        if self.started {
+            "broadcast"
+        } else if self.election_finished {
+            "synchronization"
+        } else {
+            "discovery"
+        }
     }
 
     fn synced(&self, h: &Handler) -> bool {
@@ -341,6 +365,7 @@ impl Leader {
             return;
         }
         self.started = true;
+        self.started_at_ms = Some(ctx.now.mono_ms);
         let start = Zxid::epoch_start(self.epoch);
         self.last_committed = start;
         tracing::info!(

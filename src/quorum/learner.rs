@@ -117,6 +117,15 @@ impl Learner {
         self.observer
     }
 
+    /// Java's ZabState while following.
+    pub fn zab_state(&self) -> &'static str {
+        match self.phase {
+            Phase::Connecting | Phase::Info => "discovery",
+            Phase::Broadcast => "broadcast",
+            _ => "synchronization",
+        }
+    }
+
     pub fn poll_timeout(&self) -> u64 {
         self.retry_at_ms.map_or(self.deadline_ms, |r| r.min(self.deadline_ms))
     }
@@ -244,6 +253,9 @@ impl Learner {
                 return Err(Quit(format!("Got unexpected packet from leader: {}, exiting ... ", kind::name(other))));
             }
         }
+        if self.reloading.is_none() {
+            ctx.server.tree.set_config_node(&ctx.opts.qv_string, ctx.opts.qv_version, ctx.now.wall_ms);
+        }
         self.phase = Phase::Syncing;
         Ok(())
     }
@@ -263,6 +275,7 @@ impl Learner {
             )));
         }
         ctx.server.replace_tree(tree, ctx.now);
+        ctx.server.tree.set_config_node(&ctx.opts.qv_string, ctx.opts.qv_version, ctx.now.wall_ms);
         ctx.store.committed.clear();
         for (zxid, data) in replayed {
             ctx.store.committed.push(zxid, data);

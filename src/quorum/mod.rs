@@ -11,6 +11,7 @@
 //! - [`sync`]: the committed log and the DIFF/TRUNC/SNAP decision.
 //! - [`packet`], [`snap`]: the learner↔leader wire and the SNAP body.
 //! - [`election`]: FastLeaderElection and its notification wire format.
+//! - [`verifier`]: who votes and what a quorum is (majority and hierarchical).
 
 pub mod election;
 pub mod io;
@@ -20,3 +21,7 @@ pub mod packet;
 pub mod peer;
 pub mod snap;
 pub mod sync;
+pub mod verifier;
+
+#[cfg(test)]
+mod tests;

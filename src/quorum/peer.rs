@@ -162,6 +162,46 @@ impl Elector for NoElection {
     fn update_vote_epoch(&mut self, _epoch: i64) {}
 }
 
+impl QuorumCheck for super::verifier::QuorumVerifier {
+    fn contains_quorum(&self, ids: &BTreeSet<ServerId>) -> bool {
+        super::verifier::QuorumVerifier::contains_quorum(self, ids)
+    }
+    fn is_voter(&self, id: ServerId) -> bool {
+        super::verifier::QuorumVerifier::is_voter(self, id)
+    }
+    fn knows(&self, id: ServerId) -> bool {
+        self.all_members().contains_key(&id.0)
+    }
+    fn describe(&self, id: ServerId) -> String {
+        self.all_members().get(&id.0).map_or_else(String::new, |s| s.to_java_string())
+    }
+}
+
+impl Elector for super::election::Election {
+    fn start(&mut self, now_ms: u64, last_zxid: Zxid, current_epoch: i64) {
+        super::election::Election::start(self, now_ms, last_zxid, current_epoch)
+    }
+    fn handle(&mut self, now_ms: u64, from: ServerId, msg: Notification) {
+        super::election::Election::handle(self, now_ms, from, msg)
+    }
+    fn handle_timeout(&mut self, now_ms: u64) {
+        super::election::Election::handle_timeout(self, now_ms)
+    }
+    fn poll_timeout(&self) -> Option<u64> {
+        super::election::Election::poll_timeout(self)
+    }
+    fn poll_event(&mut self) -> Option<ElectionEvent> {
+        use super::election::ElectionOutput;
+        self.poll_output().map(|o| match o {
+            ElectionOutput::Send { to, notification } => ElectionEvent::Send { to, msg: notification },
+            ElectionOutput::Decided { leader, state, .. } => ElectionEvent::Decided { leader, state },
+        })
+    }
+    fn update_vote_epoch(&mut self, epoch: i64) {
+        super::election::Election::update_vote_epoch(self, epoch)
+    }
+}
+
 /// The durable facts the protocol keeps, and how far the log has got.
 #[derive(Debug)]
 pub struct Store {
@@ -259,6 +299,7 @@ impl Peer {
         if p.opts.standalone {
             p.server.start_standalone();
         } else {
+            p.server.tree.set_config_node(&p.opts.qv_string, p.opts.qv_version, now.wall_ms);
             p.start_looking();
         }
         p
@@ -317,7 +358,12 @@ impl Peer {
     pub fn handle(&mut self, now: Now, input: Input) {
         self.now = now;
         match input {
-            Input::Client(i) => self.server.handle(now, i),
+            Input::Client(i) => {
+                if matches!(i, server::Input::FourLetter { .. }) {
+                    self.refresh_role_info();
+                }
+                self.server.handle(now, i)
+            }
             Input::Vote { from, msg } => self.election.handle(now.mono_ms, from, msg),
             Input::LearnerConnected { link } => match &mut self.role {
                 Role::Leading(_) => self.with_leader(|l, ctx| {
@@ -539,6 +585,35 @@ impl Peer {
             self.store.committed.push(zxid, data);
         }
         self.start_looking();
+    }
+
+    /// What `srvr`, `stat` and `mntr` report about our role (`ServerStats` state,
+    /// `getDetailedPeerState`, the leader's gauges).
+    fn refresh_role_info(&mut self) {
+        let now = self.now.mono_ms;
+        let info = match &self.role {
+            Role::Standalone => return,
+            Role::Looking => server::RoleInfo {
+                server_state: "looking".into(),
+                peer_state: Some("looking - election".into()),
+                ..Default::default()
+            },
+            Role::Leading(l) => server::RoleInfo {
+                server_state: "leader".into(),
+                peer_state: Some(format!("leading - {}", l.zab_state())),
+                leader: Some(l.stats(now)),
+                synced_observers: Some(l.synced_observers() as i64),
+            },
+            Role::Following(l) => {
+                let (state, peer) = if l.is_observer() { ("observer", "observing") } else { ("follower", "following") };
+                server::RoleInfo {
+                    server_state: state.into(),
+                    peer_state: Some(format!("{peer} - {}", l.zab_state())),
+                    ..Default::default()
+                }
+            }
+        };
+        self.server.role = info;
     }
 
     fn start_looking(&mut self) {

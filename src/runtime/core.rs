@@ -41,6 +41,12 @@ pub(crate) trait VoteSink: Send {
     fn send(&self, to: ServerId, msg: Notification);
 }
 
+impl VoteSink for super::qcm::QcmHandle {
+    fn send(&self, to: ServerId, msg: Notification) {
+        super::qcm::QcmHandle::send(self, to, &msg)
+    }
+}
+
 /// No ensemble: nowhere to send votes.
 pub(crate) struct NoVotes;
 

@@ -7,6 +7,8 @@
 mod conn;
 mod core;
 mod disk;
+pub mod election_probe;
+pub mod qcm;
 mod quorum_net;
 
 use crate::config::{Config, Props};
@@ -54,6 +56,8 @@ pub struct Settings {
     pub cnx_timeout_ms: u64,
     /// The ensemble member's settings; `None` for a standalone server.
     pub peer: Option<PeerOptions>,
+    /// The ensemble's voters and observers, for the election.
+    pub verifier: Option<crate::quorum::verifier::QuorumVerifier>,
     /// Where the leader side listens for learners (ensembles only).
     pub quorum_listen: Option<SocketAddr>,
 }
@@ -109,12 +113,6 @@ fn settings_from_args(a: &ServerArgs) -> anyhow::Result<Settings> {
     let unsupported = config.unsupported();
     if !unsupported.is_empty() {
         anyhow::bail!("refusing to start: {}", unsupported.join("; "));
-    }
-    if config.is_distributed() {
-        anyhow::bail!(
-            "refusing to start: this zoo.cfg describes an ensemble ({} voting servers); ruzk runs standalone only so far",
-            config.voting_members().count()
-        );
     }
     settings_from_config(config)
 }
@@ -173,8 +171,49 @@ pub fn settings_from_config(c: Config) -> anyhow::Result<Settings> {
         commit_log_count: c.commit_log_count.max(1) as usize,
         cnx_timeout_ms: c.props.get("zookeeper.cnxTimeout").and_then(|v| v.trim().parse().ok()).unwrap_or(5000),
         peer: None,
+        verifier: None,
         quorum_listen: None,
     })
+    .and_then(|s| if c.is_distributed() { ensemble_settings(s, &c) } else { Ok(s) })
+}
+
+/// The member's part of the settings: its id, role, timing and quorum (`QuorumPeerConfig`
+/// checks what an ensemble must have).
+fn ensemble_settings(mut s: Settings, c: &Config) -> anyhow::Result<Settings> {
+    use crate::quorum::verifier::QuorumVerifier;
+    let my_id = c.server_id.context("an ensemble member needs dataDir/myid")?;
+    let me = c.servers.get(&my_id).with_context(|| format!("myid {my_id} has no server.{my_id} line"))?;
+    anyhow::ensure!(c.init_limit > 0, "initLimit is not set");
+    anyhow::ensure!(c.sync_limit > 0, "syncLimit is not set");
+    let verifier = QuorumVerifier::from_config(c).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let first = me.addrs.first().context("the server line has no address")?;
+    let host = if c.quorum_listen_on_all_ips { "0.0.0.0".to_string() } else { first.host.clone() };
+    let quorum_listen = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), first.quorum_port))
+        .with_context(|| format!("resolving {host}:{}", first.quorum_port))?
+        .next()
+        .with_context(|| format!("{host}:{} resolves to nothing", first.quorum_port))?;
+    let id = crate::types::ServerId(my_id);
+    s.opts.server_id = id;
+    s.peer = Some(PeerOptions {
+        my_id: id,
+        observer: c.peer_type == crate::config::PeerType::Observer,
+        standalone: false,
+        tick_ms: s.opts.tick_ms,
+        init_limit: c.init_limit.max(1) as u64,
+        sync_limit: c.sync_limit.max(1) as u64,
+        quorum: std::sync::Arc::new(verifier.clone()),
+        qv_string: verifier.to_string(),
+        qv_version: verifier.version(),
+        leader_serves: c.leader_serves,
+        extended_types: c.extended_types_enabled,
+        sync_enabled: c.sync_enabled,
+        force_snap_sync: false,
+        commit_log_count: s.commit_log_count,
+        bugs: Default::default(),
+    });
+    s.verifier = Some(verifier);
+    s.quorum_listen = Some(quorum_listen);
+    Ok(s)
 }
 
 async fn shutdown_signal() {
@@ -219,12 +258,19 @@ pub async fn serve(s: Settings) -> anyhow::Result<()> {
     let epochs = crate::storage::epoch::load_epochs(&dirs.snap, tree.last_zxid.0)?;
     let last = tree.last_zxid;
     let server = Server::new(s.opts.clone(), tree, clock.now());
-    let (peer_opts, election, votes): (PeerOptions, Box<dyn Elector>, Box<dyn core::VoteSink>) = match &s.peer {
-        None => (PeerOptions::standalone(&s.opts), Box::new(crate::quorum::peer::NoElection), Box::new(core::NoVotes)),
-        Some(p) => {
-            anyhow::bail!("refusing to start: server {} is an ensemble member, and election is not wired yet", p.my_id)
-        }
-    };
+    let (votes_keepalive, mut votes_rx) = mpsc::channel(1);
+    let (peer_opts, election, votes): (PeerOptions, Box<dyn Elector>, Box<dyn core::VoteSink>) =
+        match (&s.peer, &s.verifier) {
+            (Some(p), Some(v)) => {
+                let qcm_cfg = qcm::QcmConfig::from_config(&s.opts.config).await?;
+                let (handle, inbound) = qcm::start(qcm_cfg).await?;
+                votes_rx = inbound;
+                let settings = crate::quorum::election::ElectionSettings::from_props(&s.opts.config.props);
+                let e = crate::quorum::election::Election::new(p.my_id, v.clone(), !p.observer, settings);
+                (p.clone(), Box::new(e), Box::new(handle))
+            }
+            _ => (PeerOptions::standalone(&s.opts), Box::new(crate::quorum::peer::NoElection), Box::new(core::NoVotes)),
+        };
     let mut peer = Peer::new(peer_opts, server, (epochs.accepted, epochs.current), tail, election, clock.now());
     let listener = conn::bind(s.listen).with_context(|| format!("binding {}", s.listen))?;
     tracing::info!("binding to port {}", s.listen);
@@ -263,7 +309,6 @@ pub async fn serve(s: Settings) -> anyhow::Result<()> {
     }
     let conn_cfg = Arc::new(conn::ConnConfig { max_frame: s.jute_maxbuffer });
     tasks.push(tokio::spawn(conn::accept_loop(listener, core_tx.clone(), conn_cfg)));
-    let (_votes_keepalive, votes_rx) = mpsc::channel(1);
     let core = core::Core {
         peer,
         clock,
@@ -280,6 +325,7 @@ pub async fn serve(s: Settings) -> anyhow::Result<()> {
         leader_tx: None,
     };
     let disk = core.run(core_rx, votes_rx, shutdown_signal()).await;
+    drop(votes_keepalive);
     tracing::info!("shutting down");
     for t in tasks {
         t.abort();

@@ -137,6 +137,7 @@ pub struct Applied {
 }
 
 /// The tree plus the session table, as `ZKDatabase` holds them.
+#[derive(Clone)]
 pub struct DataTree {
     /// FxHash: deterministic and several times faster than SipHash on paths; the map is never
     /// iterated into anything serialised (snapshots walk the children sets).
@@ -405,6 +406,17 @@ impl DataTree {
         self.digest = self.digest.wrapping_sub(before).wrapping_add(after);
         self.data_size = self.data_size.wrapping_sub(old_len).wrapping_add(new_len);
         true
+    }
+
+    /// `ZKDatabase.initConfigInZKDatabase`: an ensemble member's `/zookeeper/config` holds
+    /// its QV string, with version -1, mzxid the config version and mtime the local clock.
+    pub fn set_config_node(&mut self, qv: &str, config_version: i64, now_ms: i64) {
+        self.change(CONFIG, |n| {
+            n.data = Some(Bytes::copy_from_slice(qv.as_bytes()));
+            n.stat.version = -1;
+            n.stat.mzxid = config_version;
+            n.stat.mtime = now_ms;
+        });
     }
 
     /// `DataTree.processTxn`. Lenient like Java's: a create on an existing path or a delete

@@ -11,12 +11,13 @@ use hashbrown::HashTable;
 use rustc_hash::FxHasher;
 use std::hash::Hasher;
 
+#[derive(Clone)]
 struct Slot {
     path: Box<str>,
     node: Znode,
 }
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Store {
     slots: Vec<Option<Slot>>,
     free: Vec<u32>,

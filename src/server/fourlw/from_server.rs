@@ -32,7 +32,13 @@ impl Server {
     fn fourlw_info(&self, this_conn: ConnId, io: &IoFacts) -> FourLwInfo {
         let cwd = std::path::PathBuf::from(".");
         let mut info = FourLwInfo::from_config(&self.opts.config, &cwd);
-        info.serving = true;
+        info.serving = self.is_serving();
+        if !self.role.server_state.is_empty() {
+            info.server_state = self.role.server_state.clone();
+            info.peer_state = self.role.peer_state.clone();
+            info.leader = self.role.leader.clone();
+            info.synced_observers = self.role.synced_observers;
+        }
         info.last_zxid = self.tree.last_zxid.0;
         // Java's DataTree counts the root under both "" and "/".
         info.node_count = self.tree.node_count() as i64 + 1;
