@@ -21,6 +21,7 @@ use super::net::{Msg, Partitions, Streams, VoteChannel};
 use super::oracle::{Oracle, View};
 use super::queue::EventQueue;
 use super::rng::Rng;
+use super::storage::DiskOp;
 use super::trace::Trace;
 use super::workload::Mix;
 use crate::quorum::election::{Notification, ServerState};
@@ -87,6 +88,16 @@ pub struct Config {
     pub stop_on_violation: bool,
     /// Invariants not checked (to show what else catches a bug), by name.
     pub disabled: BTreeSet<&'static str>,
+    pub election: ElectionKind,
+}
+
+/// Who elects leaders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ElectionKind {
+    /// The real `FastLeaderElection` over the simulated election channels.
+    Fle,
+    /// The [`Oracle`]: FLE's outcome without its messages, steerable by scripts.
+    Oracle,
 }
 
 impl Config {
@@ -115,6 +126,7 @@ impl Config {
             mix: Mix::default(),
             stop_on_violation: true,
             disabled: BTreeSet::new(),
+            election: ElectionKind::Fle,
         }
     }
 }
@@ -159,6 +171,10 @@ pub struct Member {
     pub(super) slow_disk: Option<(u64, u64)>,
     pub(super) last_timer_ms: u64,
     pub(super) spins: u32,
+    /// The disk thread is blocked (a synced snapshot or a reload in progress) ...
+    pub(super) disk_busy: bool,
+    /// ... and these requests wait for it, in order.
+    pub(super) disk_backlog: VecDeque<DiskOp>,
 }
 
 impl Member {
@@ -174,19 +190,61 @@ impl Member {
 
 #[derive(Debug)]
 pub(super) enum Event {
-    Timer { m: usize, inc: u64 },
-    Deliver { m: usize, inc: u64, input: Input },
-    Fsync { m: usize, inc: u64, upto: u64 },
-    SnapshotSynced { m: usize, inc: u64, zxid: Zxid, generation: u64 },
-    Link { id: u64, dir: usize },
-    Conn { id: u64, dir: usize },
-    Vote { from: usize, to: usize },
-    ClientTick { c: usize },
-    ClientRefused { c: usize },
+    Timer {
+        m: usize,
+        inc: u64,
+    },
+    Deliver {
+        m: usize,
+        inc: u64,
+        input: Input,
+    },
+    Fsync {
+        m: usize,
+        inc: u64,
+        upto: u64,
+    },
+    SnapshotSynced {
+        m: usize,
+        inc: u64,
+        zxid: Zxid,
+        generation: u64,
+    },
+    /// A blocking storage request (a reload) finished.
+    DiskDone {
+        m: usize,
+        inc: u64,
+        input: Input,
+    },
+    Link {
+        id: u64,
+        dir: usize,
+    },
+    Conn {
+        id: u64,
+        dir: usize,
+    },
+    Vote {
+        from: usize,
+        to: usize,
+    },
+    ClientTick {
+        c: usize,
+    },
+    ClientRefused {
+        c: usize,
+    },
     Fault,
-    Restart { m: usize },
-    Resume { m: usize, inc: u64 },
-    Heal { generation: u64 },
+    Restart {
+        m: usize,
+    },
+    Resume {
+        m: usize,
+        inc: u64,
+    },
+    Heal {
+        generation: u64,
+    },
 }
 
 /// Counters for the end-of-run report.
@@ -277,6 +335,8 @@ impl Sim {
                 slow_disk: None,
                 last_timer_ms: 0,
                 spins: 0,
+                disk_busy: false,
+                disk_backlog: VecDeque::new(),
             })
             .collect();
         let clients = (0..cfg.clients)
@@ -316,8 +376,8 @@ impl Sim {
         sim_trace!(
             sim.trace,
             0,
-            "sim seed={} voters={} observers={} clients={} commitLogCount={} snapCount={} forceSnapSync={} bugs={:?} \
-             (members are named m0..m{}, m<i> is server.<i+1>)",
+            "sim seed={} voters={} observers={} clients={} commitLogCount={} snapCount={} forceSnapSync={} \
+             election={:?} bugs={:?} (members are named m0..m{}, m<i> is server.<i+1>)",
             sim.cfg.seed,
             sim.cfg.voters,
             sim.cfg.observers,
@@ -325,6 +385,7 @@ impl Sim {
             sim.cfg.commit_log_count,
             sim.cfg.snap_count,
             sim.cfg.force_snap_sync,
+            sim.cfg.election,
             sim.cfg.bugs,
             n - 1
         );
@@ -428,11 +489,8 @@ impl Sim {
                 }
             }
             Event::Fsync { m, inc, upto } => self.on_fsync(m, inc, upto),
-            Event::SnapshotSynced { m, inc, zxid, generation } => {
-                if self.members[m].inc == inc && self.members[m].disk.end_snapshot(zxid, generation) {
-                    self.deliver(m, Input::SnapshotWritten { zxid });
-                }
-            }
+            Event::SnapshotSynced { m, inc, zxid, generation } => self.on_snapshot_synced(m, inc, zxid, generation),
+            Event::DiskDone { m, inc, input } => self.on_disk_done(m, inc, input),
             Event::Link { id, dir } => self.on_link_event(id, dir),
             Event::Conn { id, dir } => self.on_conn_event(id, dir),
             Event::Vote { from, to } => self.on_vote_event(from, to),
@@ -582,31 +640,15 @@ impl Sim {
             }
             Output::ToLearner { link, packet } => self.link_send(link, 1, packet),
             Output::CloseLearner { link } => self.close_link_end(link, 1),
-            Output::Append { zxid, entry } => self.append(m, zxid, entry),
-            Output::Truncate { zxid } => {
-                let dropped = self.members[m].disk.truncate(zxid);
-                sim_trace!(self.trace, self.now, "m{} truncates its log to {zxid} ({dropped} entries dropped)", m);
-                self.recheck_acks_after(zxid);
-            }
-            Output::Reload => {
-                let ext = true;
-                let r = self.members[m].disk.restore(ext);
-                if let Some(why) = &r.refused {
-                    sim_trace!(self.trace, self.now, "m{m} reload refused: {why}");
+            Output::Append { zxid, entry } => {
+                if let Some(v) = self.ghost.record_append(m, zxid, &entry, self.now) {
+                    self.violate(v);
                 }
-                let (inc, at) = (self.members[m].inc, self.now + self.rng_disk.range(1, 20));
-                let input = Input::Reloaded { tree: Box::new(r.tree), replayed: r.replayed };
-                self.schedule(at, Event::Deliver { m, inc, input });
+                self.storage(m, DiskOp::Append(zxid, entry));
             }
-            Output::Snapshot { zxid, image, notify } => {
-                let generation = self.members[m].disk.begin_snapshot(zxid, image, notify);
-                let t = &self.cfg.timing;
-                let (lo, hi) = (t.snapshot_min_ms, t.snapshot_max_ms);
-                let at = self.now + self.rng_disk.latency(lo, hi);
-                let inc = self.members[m].inc;
-                sim_trace!(self.trace, self.now, "m{m} writes snapshot {zxid}{}", if notify { " (sync)" } else { "" });
-                self.schedule(at, Event::SnapshotSynced { m, inc, zxid, generation });
-            }
+            Output::Truncate { zxid } => self.storage(m, DiskOp::Truncate(zxid)),
+            Output::Reload => self.storage(m, DiskOp::Reload),
+            Output::Snapshot { zxid, image, notify } => self.storage(m, DiskOp::Snapshot(zxid, image, notify)),
             Output::WriteEpoch { kind, epoch } => {
                 let disk = &mut self.members[m].disk;
                 match kind {
@@ -618,11 +660,8 @@ impl Sim {
         }
     }
 
-    fn append(&mut self, m: usize, zxid: Zxid, entry: Bytes) {
+    pub(super) fn append(&mut self, m: usize, zxid: Zxid, entry: Bytes) {
         sim_trace!(self.trace, self.now, "m{m} log + {zxid}");
-        if let Some(v) = self.ghost.record_append(m, zxid, &entry, self.now) {
-            self.violate(v);
-        }
         let start = self.members[m].disk.append(zxid, entry);
         if start {
             self.start_fsync(m);
@@ -834,7 +873,7 @@ impl Sim {
 
     /// A truncation dropped entries after `z`: every acknowledged write beyond it must
     /// still be on a quorum.
-    fn recheck_acks_after(&mut self, z: Zxid) {
+    pub(super) fn recheck_acks_after(&mut self, z: Zxid) {
         let later: Vec<(Zxid, usize)> = self.acked_by_zxid.range(z.next()..).map(|(z, i)| (*z, *i)).collect();
         for (zz, i) in later {
             self.check_durable_on_quorum(zz, i, "after a truncation");

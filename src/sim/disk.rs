@@ -121,6 +121,18 @@ impl SimDisk {
         last
     }
 
+    /// Syncs everything appended so far at once (the runtime's disk thread does this before
+    /// a snapshot, a truncation or a reload). Returns the last zxid, if anything was unsynced.
+    pub fn sync_all(&mut self) -> Option<Zxid> {
+        if self.log.iter().all(|e| e.synced) {
+            return None;
+        }
+        for e in &mut self.log {
+            e.synced = true;
+        }
+        self.log.last().map(|e| e.zxid)
+    }
+
     /// Drops every entry after `zxid` and every snapshot newer than it.
     pub fn truncate(&mut self, zxid: Zxid) -> usize {
         let before = self.log.len();

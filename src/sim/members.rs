@@ -6,16 +6,19 @@
 //! `Server` and `Peer` over it. A crash loses the process and the disk's unsynced bytes; a
 //! pause is SIGSTOP: nothing runs, inputs wait, timers fire late on resume.
 
-use super::cluster::{Event, Seen, Sim};
+use super::cluster::{ElectionKind, Event, Seen, Sim};
 use super::history::{inv, Violation};
+use crate::quorum::election::{Election, ElectionSettings};
+use crate::quorum::peer::Elector;
 use crate::quorum::peer::{Peer, PeerOptions};
+use crate::quorum::verifier::QuorumVerifier;
 use crate::server::{self, Server};
 use crate::sim_trace;
 use std::sync::Arc;
 
 impl Sim {
-    fn peer_options(&self, m: usize) -> PeerOptions {
-        let mm = &self.members[m];
+    /// The QV string every member is configured with (`QuorumMaj.toString`).
+    pub(super) fn qv_string(&self) -> String {
         let qv: Vec<String> = self
             .members
             .iter()
@@ -24,6 +27,23 @@ impl Sim {
                 format!("server.{}=10.0.0.{}:2888:3888:{role}", o.sid, o.sid)
             })
             .collect();
+        format!("{}\nversion=0", qv.join("\n"))
+    }
+
+    fn elector(&self, m: usize) -> Box<dyn Elector> {
+        match self.cfg.election {
+            ElectionKind::Oracle => Box::new(self.oracle.elector(m)),
+            ElectionKind::Fle => {
+                // The QV string is ours, so it parses; a failure is a simulator bug.
+                let verifier = QuorumVerifier::parse(&self.qv_string()).expect("the simulator's QV string parses");
+                let mm = &self.members[m];
+                Box::new(Election::new(mm.sid, verifier, mm.voter, ElectionSettings::default()))
+            }
+        }
+    }
+
+    fn peer_options(&self, m: usize) -> PeerOptions {
+        let mm = &self.members[m];
         PeerOptions {
             my_id: mm.sid,
             observer: !mm.voter,
@@ -32,7 +52,7 @@ impl Sim {
             init_limit: self.cfg.init_limit,
             sync_limit: self.cfg.sync_limit,
             quorum: self.quorum.clone(),
-            qv_string: format!("{}\nversion=0", qv.join("\n")),
+            qv_string: self.qv_string(),
             qv_version: 0,
             leader_serves: true,
             extended_types: true,
@@ -74,7 +94,7 @@ impl Sim {
         let now = self.now_for(m);
         let mut server = Server::new(self.server_options(m), restored.tree, now);
         server.stop_serving();
-        let elector = Box::new(self.oracle.elector(m));
+        let elector = self.elector(m);
         let peer = Peer::new(self.peer_options(m), server, restored.epochs, restored.replayed, elector, now);
         sim_trace!(
             self.trace,
@@ -110,6 +130,8 @@ impl Sim {
             member.timer_at = None;
             member.link = None;
             member.seen = Seen::default();
+            member.disk_busy = false;
+            member.disk_backlog.clear();
             member.disk.crash(&mut self.rng_disk)
         };
         sim_trace!(
@@ -233,6 +255,22 @@ impl Sim {
                         tree.digest()
                     ));
                     break;
+                }
+            }
+        }
+        if let Some(tip) = d.log().last().map(|e| e.zxid) {
+            if let Ok(chain) = self.ghost.chain(tip) {
+                let orphans: Vec<String> = d
+                    .log()
+                    .iter()
+                    .filter(|e| e.zxid > *sz && !super::ghost::contains(&chain, e.zxid))
+                    .map(|e| e.zxid.to_string())
+                    .collect();
+                if !orphans.is_empty() {
+                    out.push(format!(
+                        "log entries after the snapshot that are not in the history to {tip}: {}",
+                        orphans.join(" ")
+                    ));
                 }
             }
         }

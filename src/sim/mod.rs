@@ -12,6 +12,7 @@ pub mod oracle;
 pub mod queue;
 pub mod rng;
 pub mod run;
+mod storage;
 pub mod trace;
 mod wire;
 pub mod workload;
