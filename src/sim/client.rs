@@ -94,6 +94,8 @@ pub enum Role {
     Worker,
     /// Only creates `/probe<n>`, one at a time: the liveness check after heal.
     Probe,
+    /// Sends exactly the requests a scenario queues, one at a time, to its pinned member.
+    Scripted,
 }
 
 #[derive(Debug)]
@@ -119,6 +121,10 @@ pub struct Client {
     setup: VecDeque<Request>,
     probes_sent: u64,
     out: Vec<ClientOut>,
+    /// Always connect to this member (scripted clients).
+    pub pinned: Option<usize>,
+    /// The requests a scripted client still has to send.
+    pub script: VecDeque<Request>,
 }
 
 impl Client {
@@ -137,7 +143,7 @@ impl Client {
             outstanding: VecDeque::new(),
             last_zxid: 0,
             watches: BTreeMap::new(),
-            issuing: role == Role::Worker,
+            issuing: role != Role::Probe,
             members,
             requested_timeout_ms,
             max_inflight,
@@ -146,6 +152,8 @@ impl Client {
             setup: if id == 0 && role == Role::Worker { setup_requests().into() } else { VecDeque::new() },
             probes_sent: 0,
             out: Vec::new(),
+            pinned: None,
+            script: VecDeque::new(),
         }
     }
 
@@ -234,6 +242,9 @@ impl Client {
         let mut member = self.rng.below(self.members as u64) as usize;
         if Some(member) == previous && self.members > 1 {
             member = (member + 1) % self.members;
+        }
+        if let Some(p) = self.pinned {
+            member = p;
         }
         sim_trace!(trace, now, "client {} connects to m{member}", self.id);
         self.conn = Some(Conn {
@@ -330,6 +341,13 @@ impl Client {
                 }
                 self.probes_sent += 1;
                 probe_request(self.id as u64 * 1000 + self.probes_sent)
+            }
+            Role::Scripted => {
+                if !self.outstanding.is_empty() {
+                    return;
+                }
+                let Some(r) = self.script.pop_front() else { return };
+                r
             }
             Role::Worker => match self.setup.pop_front() {
                 Some(r) => r,

@@ -180,10 +180,21 @@ impl SimDisk {
 
     /// The process died: unsynced bytes are lost, some of the unsynced log tail may survive.
     pub fn crash(&mut self, rng: &mut Rng) -> CrashLoss {
+        self.crash_keeping(
+            |unsynced| if unsynced == 0 || rng.chance(500) { 0 } else { rng.below(unsynced as u64 + 1) as usize },
+        )
+    }
+
+    /// Power loss: nothing unsynced survives (scripts use this to open a window exactly).
+    pub fn power_loss(&mut self) -> CrashLoss {
+        self.crash_keeping(|_| 0)
+    }
+
+    fn crash_keeping(&mut self, keep: impl FnOnce(usize) -> usize) -> CrashLoss {
         let first_unsynced = self.log.iter().position(|e| !e.synced).unwrap_or(self.log.len());
         let unsynced = self.log.len() - first_unsynced;
         // Half the time the whole unsynced tail goes; otherwise a random prefix of it stays.
-        let kept = if unsynced == 0 || rng.chance(500) { 0 } else { rng.below(unsynced as u64 + 1) as usize };
+        let kept = keep(unsynced).min(unsynced);
         let cut = first_unsynced + kept;
         let first_lost = self.log.get(cut).map(|e| e.zxid);
         self.log.truncate(cut);

@@ -117,6 +117,15 @@ impl Sim {
 
     /// The process dies; the disk keeps only what was synced (and maybe some of the rest).
     pub fn crash(&mut self, m: usize) {
+        self.crash_with(m, false);
+    }
+
+    /// The machine loses power: nothing unsynced survives.
+    pub fn power_loss(&mut self, m: usize) {
+        self.crash_with(m, true);
+    }
+
+    fn crash_with(&mut self, m: usize, power_loss: bool) {
         if !self.members[m].is_up() {
             return;
         }
@@ -132,12 +141,17 @@ impl Sim {
             member.seen = Seen::default();
             member.disk_busy = false;
             member.disk_backlog.clear();
-            member.disk.crash(&mut self.rng_disk)
+            if power_loss {
+                member.disk.power_loss()
+            } else {
+                member.disk.crash(&mut self.rng_disk)
+            }
         };
         sim_trace!(
             self.trace,
             self.now,
-            "CRASH m{m}: lost {} unsynced log entries (from {:?}), kept {} unsynced, lost {} snapshots",
+            "{} m{m}: lost {} unsynced log entries (from {:?}), kept {} unsynced, lost {} snapshots",
+            if power_loss { "POWER LOSS" } else { "CRASH" },
             loss.log_entries_lost,
             loss.first_lost,
             loss.log_entries_kept_unsynced,
@@ -199,8 +213,13 @@ impl Sim {
     /// A member's disk in one line: snapshots, log range, epochs (for failure reports).
     pub fn describe_disk(&self, m: usize) -> String {
         let d = &self.members[m].disk;
-        let snaps: Vec<String> =
-            d.snapshots().iter().map(|(z, s)| format!("{z}{}", if s.synced { "" } else { "(unsynced)" })).collect();
+        let all = d.snapshots();
+        let mut snaps: Vec<String> =
+            all.iter().rev().take(4).map(|(z, s)| format!("{z}{}", if s.synced { "" } else { "(unsynced)" })).collect();
+        snaps.reverse();
+        if all.len() > 4 {
+            snaps.insert(0, format!("{} older ..", all.len() - 4));
+        }
         let log = d.log();
         let unsynced = log.iter().filter(|e| !e.synced).count();
         let mut gaps = Vec::new();

@@ -1,5 +1,6 @@
 //! The deterministic simulator (placeholder header, completed below as modules land).
 
+pub mod cli;
 pub mod client;
 pub mod cluster;
 pub mod disk;
@@ -12,6 +13,8 @@ pub mod oracle;
 pub mod queue;
 pub mod rng;
 pub mod run;
+pub mod scenarios;
+pub mod script;
 mod storage;
 pub mod trace;
 mod wire;

@@ -101,7 +101,8 @@ impl Sim {
     pub fn settle(&mut self) {
         self.heal_all();
         sim_trace!(self.trace, self.now, "SETTLE: faults stopped, everything healed");
-        let probe = self.clients.len() - 1;
+        let probe =
+            self.clients.iter().position(|c| c.role == super::client::Role::Probe).unwrap_or(self.clients.len() - 1);
         self.clients[probe].start_probe();
         self.after_client(probe);
         let deadline = self.now + LIVENESS_BOUND_MS;

@@ -296,6 +296,23 @@ pub fn setup_requests() -> Vec<Request> {
         .collect()
 }
 
+/// A persistent create of `path` holding `data` (scripted scenarios).
+pub fn create_request(path: &str, data: &str) -> Request {
+    Request {
+        op: op::CREATE,
+        body: CreateRequest {
+            path: path.to_string(),
+            data: Some(Bytes::from(data.to_string())),
+            acl: Some(crate::tree::acl::open_acl_unsafe()),
+            flags: mode::PERSISTENT,
+        }
+        .to_bytes(),
+        desc: format!("create {path} {data:?}"),
+        path: path.to_string(),
+        watch: None,
+    }
+}
+
 /// A write the liveness probe sends after the faults stop: a fresh persistent node.
 pub fn probe_request(n: u64) -> Request {
     let path = format!("/probe{n}");
