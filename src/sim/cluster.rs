@@ -301,6 +301,8 @@ pub struct Sim {
     pub(super) acked_by_zxid: BTreeMap<Zxid, usize>,
     /// Link packets sent, kept for scripted scenarios (empty unless `record_packets`).
     pub sent: Vec<Sent>,
+    /// Link packets handed to their receiver, likewise.
+    pub delivered: Vec<Sent>,
     pub record_packets: bool,
     /// Election messages are dropped with this probability (per mille).
     pub vote_drop_per_mille: u32,
@@ -369,6 +371,7 @@ impl Sim {
             violations: Vec::new(),
             acked_by_zxid: BTreeMap::new(),
             sent: Vec::new(),
+            delivered: Vec::new(),
             record_packets: false,
             vote_drop_per_mille: 0,
             cfg,

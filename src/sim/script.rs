@@ -52,6 +52,16 @@ impl Sim {
         }
     }
 
+    /// Waits until one of `among` leads a started epoch; returns it.
+    pub fn await_leader(&mut self, among: &[usize], within_ms: u64) -> Result<usize, String> {
+        let deadline = self.now + within_ms;
+        if self.run_until(deadline, |s| s.leader().is_some_and(|l| among.contains(&l))) {
+            self.leader().ok_or_else(|| "no leader".to_string())
+        } else {
+            Err(format!("none of {among:?} led within {within_ms} ms: {}", self.roles()))
+        }
+    }
+
     /// Adds a client that only ever talks to `member`; returns its index.
     pub fn pinned_client(&mut self, member: usize) -> usize {
         let c = self.clients.len();
@@ -82,6 +92,15 @@ impl Sim {
         Ok(self.history.acked.iter().filter(|a| a.client == c).skip(before).map(|a| a.zxid).collect())
     }
 
+    /// Queues writes for client `c` without waiting for them (a background writer).
+    pub fn queue_writes(&mut self, c: usize, prefix: &str, n: usize) {
+        for i in 1..=n {
+            let p = format!("/{prefix}{i}");
+            self.clients[c].script.push_back(create_request(&p, &p));
+        }
+        self.after_client(c);
+    }
+
     /// Waits for the first link packet sent from now on that matches.
     pub fn await_packet(&mut self, within_ms: u64, what: &str, pred: impl Fn(&Sent) -> bool) -> Result<Sent, String> {
         let from = self.sent.len();
@@ -93,6 +112,35 @@ impl Sim {
             }
         }
         Err(format!("no {what} within {within_ms} ms: {}", self.roles()))
+    }
+
+    /// Waits for the first link packet handed to its receiver from now on that matches.
+    pub fn await_delivered(
+        &mut self,
+        within_ms: u64,
+        what: &str,
+        pred: impl Fn(&Sent) -> bool,
+    ) -> Result<Sent, String> {
+        let from = self.delivered.len();
+        let deadline = self.now + within_ms;
+        let found = |s: &Sim| s.delivered.iter().skip(from).any(&pred);
+        if self.run_until(deadline, found) {
+            if let Some(p) = self.delivered.iter().skip(from).find(|p| pred(p)) {
+                return Ok(p.clone());
+            }
+        }
+        Err(format!("{what} was not delivered within {within_ms} ms: {}", self.roles()))
+    }
+
+    /// Waits until member `m` writes a `currentEpoch` newer than the one it has now.
+    pub fn await_new_current_epoch(&mut self, m: usize, within_ms: u64) -> Result<i64, String> {
+        let before = self.members[m].disk.epochs().1.unwrap_or(0);
+        let deadline = self.now + within_ms;
+        if self.run_until(deadline, |s| s.members[m].disk.epochs().1.unwrap_or(0) > before) {
+            Ok(self.members[m].disk.epochs().1.unwrap_or(0))
+        } else {
+            Err(format!("m{m} did not write a currentEpoch after {before} within {within_ms} ms: {}", self.roles()))
+        }
     }
 
     /// Waits until member `m` has sent the ACK of a NEWLEADER (an ACK whose zxid has counter 0).

@@ -100,6 +100,10 @@ impl Sim {
         if self.members[to].inc != to_inc || !receiver_open {
             return;
         }
+        if let (true, Msg::Data(p)) = (self.record_packets, &msg) {
+            let (at_ms, type_, zxid) = (self.now, p.type_, p.zxid);
+            self.delivered.push(super::cluster::Sent { at_ms, from, to, type_, zxid });
+        }
         match (dir, msg) {
             (0, Msg::Open) => self.deliver(to, Input::LearnerConnected { link: id }),
             (0, Msg::Data(packet)) => self.deliver(to, Input::FromLearner { link: id, packet }),
