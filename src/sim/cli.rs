@@ -44,6 +44,16 @@ pub struct SimArgs {
     /// Keep going after a failing seed (a long run counts failures instead of stopping).
     #[arg(long)]
     pub keep_going: bool,
+    /// Do not check this invariant (to see what else catches a bug); may repeat.
+    #[arg(long)]
+    pub disable: Vec<String>,
+    /// Run a scripted Java sync-bug schedule instead of random seeds: 3911, 4643, 4646,
+    /// 4685, 4785, 3642, 4925, 5094.
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// With --scenario: emulate Java 3.8's learner ordering (ACK and currentEpoch before durable).
+    #[arg(long)]
+    pub java_ordering: bool,
 }
 
 impl SimArgs {
@@ -79,6 +89,14 @@ impl SimArgs {
             "oracle" => ElectionKind::Oracle,
             other => bail!("--election is fle or oracle, not {other:?}"),
         };
+        for d in &self.disable {
+            match super::history::inv::ALL.iter().find(|n| **n == d.as_str()) {
+                Some(n) => {
+                    c.disabled.insert(n);
+                }
+                None => bail!("unknown invariant {d:?}; known: {}", super::history::inv::ALL.join(", ")),
+            }
+        }
         for b in &self.bug {
             match b.as_str() {
                 "ack-before-durable" => c.bugs.ack_before_durable = true,
@@ -107,6 +125,9 @@ impl SimArgs {
         }
         for b in &self.bug {
             cmd += &format!(" --bug {b}");
+        }
+        for d in &self.disable {
+            cmd += &format!(" --disable {d}");
         }
         cmd + " --trace"
     }
@@ -147,6 +168,9 @@ impl Totals {
 }
 
 pub fn run(args: SimArgs) -> anyhow::Result<()> {
+    if let Some(name) = &args.scenario {
+        return run_scenario(&args, name);
+    }
     let (from, to) = args.seed_range()?;
     let mut totals = Totals::default();
     let started = std::time::Instant::now();
@@ -194,6 +218,28 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
         Ok(())
     } else {
         bail!("{} of {} seeds violated an invariant", totals.failed.len(), totals.seeds)
+    }
+}
+
+fn run_scenario(args: &SimArgs, name: &str) -> anyhow::Result<()> {
+    let Some(f) = super::scenarios::by_name(name) else {
+        bail!("unknown scenario {name:?}; known: {}", super::scenarios::NAMES.join(", "));
+    };
+    let bugs = if args.java_ordering { super::scenarios::java_ordering() } else { Default::default() };
+    let (sim, o) = f(bugs).map_err(|why| anyhow::anyhow!("ZOOKEEPER-{name}: the script could not proceed: {why}"))?;
+    println!("ZOOKEEPER-{name}{}: {}", if args.java_ordering { " (Java ordering)" } else { "" }, o.summary());
+    for v in &o.violations {
+        println!("  VIOLATION {v}");
+    }
+    if args.trace {
+        for l in sim.trace.lines() {
+            println!("{l}");
+        }
+    }
+    if o.passed() {
+        Ok(())
+    } else {
+        bail!("ZOOKEEPER-{name}: {} violations", o.violations.len())
     }
 }
 

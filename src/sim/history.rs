@@ -41,6 +41,26 @@ pub mod inv {
     pub const HISTORY_REPLAY: &str = "final_tree_is_the_replayed_history";
     pub const DISK_MATCHES_TREE: &str = "disk_restores_the_same_tree";
     pub const SIM_STALL: &str = "no_busy_timer";
+
+    /// Every name above.
+    pub const ALL: &[&str] = &[
+        ONE_LEADER_PER_EPOCH,
+        TXN_AGREEMENT,
+        DIGEST_AGREEMENT,
+        ACK_DURABLE_ON_QUORUM,
+        ACK_NEVER_LOST,
+        ACK_MATCHES_TXN,
+        NO_DIRTY_READ,
+        SESSION_FIFO,
+        WATCH_ONCE,
+        WATCH_BEFORE_DATA,
+        RESTART_REFUSED,
+        CONVERGENCE,
+        LIVENESS,
+        HISTORY_REPLAY,
+        DISK_MATCHES_TREE,
+        SIM_STALL,
+    ];
 }
 
 /// A write a client saw succeed.

@@ -247,17 +247,28 @@ impl Sim {
     /// what some member reported at the same zxid (for failure reports).
     pub fn diagnose_disk(&self, m: usize) -> String {
         let d = &self.members[m].disk;
-        let Some((sz, snap)) = d.snapshots().iter().next_back() else { return "no snapshot".into() };
         let mut out = Vec::new();
-        let Ok(mut tree) = super::disk::tree_from_image(&snap.image, *sz, true) else {
-            return "snapshot does not load".into();
+        let (sz, mut tree) = match d.snapshots().iter().next_back() {
+            None => {
+                out.push("no snapshot: replaying the log from an empty tree".to_string());
+                (crate::types::Zxid::ZERO, crate::tree::DataTree::new(true))
+            }
+            Some((sz, snap)) => {
+                let Ok(tree) = super::disk::tree_from_image(&snap.image, *sz, true) else {
+                    return "snapshot does not load".into();
+                };
+                match self.ghost.observed(*sz) {
+                    Some((dg, who)) if dg != tree.digest() => out.push(format!(
+                        "snapshot {sz} digest {:x} differs from m{who}'s tree at {sz} ({dg:x})",
+                        tree.digest()
+                    )),
+                    Some(_) => out.push(format!("snapshot {sz} matches the observed tree")),
+                    None => out.push(format!("snapshot {sz}: no tree observed at that zxid")),
+                }
+                (*sz, tree)
+            }
         };
-        match self.ghost.observed(*sz) {
-            Some((dg, who)) if dg != tree.digest() => out
-                .push(format!("snapshot {sz} digest {:x} differs from m{who}'s tree at {sz} ({dg:x})", tree.digest())),
-            Some(_) => out.push(format!("snapshot {sz} matches the observed tree")),
-            None => out.push(format!("snapshot {sz}: no tree observed at that zxid")),
-        }
+        let sz = &sz;
         for e in d.log().iter().filter(|e| e.zxid > *sz) {
             let Ok(t) = crate::jute::txn::TxnEntry::decode(&e.data) else { break };
             tree.apply(&t.header, &t.txn);

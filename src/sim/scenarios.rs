@@ -343,79 +343,20 @@ pub fn zk5094(bugs: Bugs) -> Run {
     finish(sim)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn show(r: &Run) -> String {
-        match r {
-            Ok((sim, o)) => format!("{}\n{:#?}\n{}", o.summary(), o.violations, sim.trace.lines().join("\n")),
-            Err(e) => e.clone(),
-        }
-    }
-
-    #[test]
-    fn zk3911_keeps_every_acknowledged_write() {
-        let r = zk3911(Bugs::default());
-        assert!(r.as_ref().is_ok_and(|(_, o)| o.passed()), "{}", show(&r));
-    }
-
-    #[test]
-    fn every_scenario_keeps_every_acknowledged_write() {
-        for (name, f) in [
-            ("4643", zk4643 as fn(Bugs) -> Run),
-            ("4646", zk4646),
-            ("4785", zk4785),
-            ("3642", zk3642),
-            ("4925", zk4925),
-            ("5094", zk5094),
-        ] {
-            let r = f(Bugs::default());
-            assert!(r.as_ref().is_ok_and(|(_, o)| o.passed()), "ZOOKEEPER-{name}: {}", show(&r));
-        }
-    }
-
-    #[test]
-    fn zk3911_loses_a_write_with_java_ordering() {
-        let r = zk3911(java_ordering());
-        let first = r.as_ref().ok().and_then(|(_, o)| o.first_invariant());
-        assert!(first.is_some(), "{}", show(&r));
-        if let Ok((_, o)) = &r {
-            for v in &o.violations {
-                eprintln!("{v}");
-            }
-        }
-    }
+/// The scenarios by JIRA number, for `ruzk sim --scenario`.
+pub fn by_name(name: &str) -> Option<fn(Bugs) -> Run> {
+    Some(match name.trim_start_matches("ZOOKEEPER-") {
+        "3911" => zk3911,
+        "4643" => zk4643,
+        "4646" => zk4646,
+        "4685" => zk4685,
+        "4785" => zk4785,
+        "3642" => zk3642,
+        "4925" => zk4925,
+        "5094" => zk5094,
+        _ => return None,
+    })
 }
-#[cfg(test)]
-mod debug {
-    use super::*;
-    #[test]
-    #[ignore]
-    fn dump() {
-        let which = std::env::var("SCEN").unwrap_or_default();
-        let bugs = if std::env::var("JAVA").is_ok() { java_ordering() } else { Bugs::default() };
-        let r = match which.as_str() {
-            "3911" => zk3911(bugs),
-            "4643" => zk4643(bugs),
-            "4646" => zk4646(bugs),
-            "4685" => zk4685(bugs),
-            "4785" => zk4785(bugs),
-            "3642" => zk3642(bugs),
-            "4925" => zk4925(bugs),
-            _ => zk5094(bugs),
-        };
-        match r {
-            Ok((sim, o)) => {
-                eprintln!("{}", o.summary());
-                for v in &o.violations {
-                    eprintln!("{v}");
-                }
-                for l in sim.trace.lines() {
-                    eprintln!("{l}");
-                }
-            }
-            Err(e) => eprintln!("ERR {e}"),
-        }
-    }
-}
+
+/// Every scenario's JIRA number.
+pub const NAMES: &[&str] = &["3911", "4643", "4646", "4685", "4785", "3642", "4925", "5094"];
