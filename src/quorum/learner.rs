@@ -174,7 +174,10 @@ impl Learner {
     /// The connection failed: retry until `initLimit` runs out while still connecting;
     /// after that a lost leader means a new election.
     pub fn on_closed(&mut self, ctx: &mut Ctx<'_>) -> Result<(), Quit> {
-        if self.phase == Phase::Connecting && ctx.now.mono_ms + CONNECT_RETRY_MS < self.connect_deadline_ms {
+        // Closed before LEADERINFO: the server we chose may not lead yet; keep trying.
+        let early = matches!(self.phase, Phase::Connecting | Phase::Info);
+        if early && ctx.now.mono_ms + CONNECT_RETRY_MS < self.connect_deadline_ms {
+            self.phase = Phase::Connecting;
             self.retry_at_ms = Some(ctx.now.mono_ms + CONNECT_RETRY_MS);
             return Ok(());
         }

@@ -263,7 +263,12 @@ pub struct Peer {
     /// applied (Java's `fastForwardDataBase`) and only then does the election start, so
     /// the vote we offer is exactly what our log holds.
     draining: Option<(Zxid, Vec<(TxnEntry, Bytes)>)>,
+    /// Learner connections that arrived while we were still looking, with what they sent.
+    held_links: std::collections::BTreeMap<super::io::LinkId, Vec<super::packet::QuorumPacket>>,
 }
+
+/// Packets a learner may send before we lead (FOLLOWERINFO, and little else).
+const MAX_HELD_PACKETS: usize = 16;
 
 impl Peer {
     /// A peer over a database restored from disk; `replayed` are the raw entries replayed
@@ -295,6 +300,7 @@ impl Peer {
             looking_since_ms: now.mono_ms,
             election_took_ms: 0,
             draining: None,
+            held_links: Default::default(),
         };
         if p.opts.standalone {
             p.server.start_standalone();
@@ -370,13 +376,32 @@ impl Peer {
                     l.on_link(ctx, link);
                     Ok(())
                 }),
+                // Learners may decide before we do: hold them until we know our own role
+                // (Java's port is simply closed until it leads, and learners retry).
+                Role::Looking => {
+                    self.held_links.insert(link, Vec::new());
+                }
                 _ => self.out.push_back(Output::CloseLearner { link }),
             },
-            Input::FromLearner { link, packet } => self.with_leader(|l, ctx| l.on_packet(ctx, link, packet)),
-            Input::LearnerClosed { link } => self.with_leader(|l, _| {
-                l.on_link_closed(link);
-                Ok(())
-            }),
+            Input::FromLearner { link, packet } => {
+                if let Some(held) = self.held_links.get_mut(&link) {
+                    if held.len() < MAX_HELD_PACKETS {
+                        held.push(packet);
+                    } else {
+                        self.held_links.remove(&link);
+                        self.out.push_back(Output::CloseLearner { link });
+                    }
+                } else {
+                    self.with_leader(|l, ctx| l.on_packet(ctx, link, packet))
+                }
+            }
+            Input::LearnerClosed { link } => {
+                self.held_links.remove(&link);
+                self.with_leader(|l, _| {
+                    l.on_link_closed(link);
+                    Ok(())
+                })
+            }
             Input::LeaderConnected => self.with_learner(|l, ctx| {
                 l.on_connected(ctx);
                 Ok(())
@@ -530,6 +555,20 @@ impl Peer {
             ServerState::Observing => Role::Following(Box::new(Learner::new(&mut ctx, leader, true))),
             ServerState::Looking => Role::Looking,
         };
+        let held = std::mem::take(&mut self.held_links);
+        for (link, packets) in held {
+            if matches!(self.role, Role::Leading(_)) {
+                self.with_leader(|l, ctx| {
+                    l.on_link(ctx, link);
+                    for p in packets {
+                        l.on_packet(ctx, link, p)?;
+                    }
+                    Ok(())
+                });
+            } else {
+                self.out.push_back(Output::CloseLearner { link });
+            }
+        }
     }
 
     /// Ends the current role: connections dropped, clients disconnected, and the txns we

@@ -168,7 +168,13 @@ pub fn settings_from_config(c: Config) -> anyhow::Result<Settings> {
         autopurge_retain: c.autopurge_snap_retain_count.max(3) as usize,
         autopurge_interval_hours: c.autopurge_purge_interval_hours.max(0) as u64,
         trust_empty_snapshot: c.snapshot_trust_empty,
-        commit_log_count: c.commit_log_count.max(1) as usize,
+        commit_log_count: {
+            // ZKDatabase: anything below 500 is raised to 500.
+            if c.commit_log_count < 500 {
+                tracing::warn!("The configured commitLogCount zookeeper.commitLogCount is less than the recommended 500, going to use the recommended one");
+            }
+            c.commit_log_count.max(500) as usize
+        },
         cnx_timeout_ms: c.props.get("zookeeper.cnxTimeout").and_then(|v| v.trim().parse().ok()).unwrap_or(5000),
         peer: None,
         verifier: None,
