@@ -138,6 +138,8 @@ impl SimArgs {
 struct Totals {
     seeds: u64,
     failed: Vec<u64>,
+    /// Failed seeds a known bug explains, by bug.
+    known: std::collections::BTreeMap<&'static str, Vec<u64>>,
     events: u64,
     replies: u64,
     acked: u64,
@@ -180,6 +182,9 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
         let (sim, o) = Sim::run(cfg, args.steps);
         println!("{}", o.summary());
         totals.add(&o);
+        if let Some(bug) = super::known::classify(&sim, &o) {
+            totals.known.entry(bug).or_default().push(seed);
+        }
         if !o.passed() {
             report_failure(&args, &sim, &o);
             if !args.keep_going {
@@ -213,6 +218,12 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
                 format!(" (seeds {})", totals.failed.iter().map(u64::to_string).collect::<Vec<_>>().join(", "))
             }
         );
+        for (bug, seeds) in &totals.known {
+            println!(
+                "  known Peer bug \"{bug}\": seeds {}",
+                seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+            );
+        }
     }
     if totals.failed.is_empty() {
         Ok(())
@@ -246,6 +257,9 @@ fn run_scenario(args: &SimArgs, name: &str) -> anyhow::Result<()> {
 fn report_failure(args: &SimArgs, sim: &Sim, o: &Outcome) {
     for v in &o.violations {
         println!("  VIOLATION {v}");
+    }
+    if let Some(bug) = super::known::classify(sim, o) {
+        println!("  looks like a known Peer bug: {bug}");
     }
     println!("  members: {}", sim.roles());
     for m in 0..sim.members.len() {

@@ -303,6 +303,8 @@ pub struct Sim {
     pub sent: Vec<Sent>,
     /// Link packets handed to their receiver, likewise.
     pub delivered: Vec<Sent>,
+    /// Log entries truncations dropped: (member, zxid) → when (for classifying failures).
+    pub truncated: BTreeMap<(usize, Zxid), u64>,
     pub record_packets: bool,
     /// Election messages are dropped with this probability (per mille).
     pub vote_drop_per_mille: u32,
@@ -372,6 +374,7 @@ impl Sim {
             acked_by_zxid: BTreeMap::new(),
             sent: Vec::new(),
             delivered: Vec::new(),
+            truncated: BTreeMap::new(),
             record_packets: false,
             vote_drop_per_mille: 0,
             cfg,

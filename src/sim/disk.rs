@@ -133,12 +133,13 @@ impl SimDisk {
         self.log.last().map(|e| e.zxid)
     }
 
-    /// Drops every entry after `zxid` and every snapshot newer than it.
-    pub fn truncate(&mut self, zxid: Zxid) -> usize {
-        let before = self.log.len();
+    /// Drops every entry after `zxid` and every snapshot newer than it; returns the zxids
+    /// of the log entries dropped.
+    pub fn truncate(&mut self, zxid: Zxid) -> Vec<Zxid> {
+        let dropped = self.log.iter().filter(|e| e.zxid > zxid).map(|e| e.zxid).collect();
         self.log.retain(|e| e.zxid <= zxid);
         self.snaps.retain(|z, _| *z <= zxid);
-        before - self.log.len()
+        dropped
     }
 
     /// Writes `snapshot.<zxid>` (unsynced until `end_snapshot`); returns its generation.

@@ -307,3 +307,15 @@ impl Sim {
         out.join("; ")
     }
 }
+
+impl Sim {
+    /// Log entries a restart would replay (after the newest snapshot) that are not in the
+    /// history ending at the log's last entry: txns no leader ever kept.
+    pub fn orphans(&self, m: usize) -> Vec<crate::types::Zxid> {
+        let d = &self.members[m].disk;
+        let since = d.snapshots().keys().next_back().copied().unwrap_or(crate::types::Zxid::ZERO);
+        let Some(tip) = d.log().last().map(|e| e.zxid) else { return Vec::new() };
+        let Ok(chain) = self.ghost.chain(tip) else { return Vec::new() };
+        d.log().iter().filter(|e| e.zxid > since && !super::ghost::contains(&chain, e.zxid)).map(|e| e.zxid).collect()
+    }
+}

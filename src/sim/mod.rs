@@ -7,6 +7,7 @@ pub mod disk;
 pub mod faults;
 pub mod ghost;
 pub mod history;
+pub mod known;
 mod members;
 pub mod net;
 pub mod oracle;

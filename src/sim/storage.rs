@@ -40,7 +40,15 @@ impl Sim {
             DiskOp::Truncate(zxid) => {
                 self.sync_now(m);
                 let dropped = self.members[m].disk.truncate(zxid);
-                sim_trace!(self.trace, self.now, "m{m} truncates its log to {zxid} ({dropped} entries dropped)");
+                sim_trace!(
+                    self.trace,
+                    self.now,
+                    "m{m} truncates its log to {zxid} ({} entries dropped)",
+                    dropped.len()
+                );
+                for z in dropped {
+                    self.truncated.insert((m, z), self.now);
+                }
                 self.recheck_acks_after(zxid);
             }
             DiskOp::Reload => {
