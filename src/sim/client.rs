@@ -125,6 +125,9 @@ pub struct Client {
     pub pinned: Option<usize>,
     /// The requests a scripted client still has to send.
     pub script: VecDeque<Request>,
+    /// A worker sometimes stops dead (a paused client process) past its session timeout,
+    /// so the server expires its session and it has to start a new one.
+    silent_until: u64,
 }
 
 impl Client {
@@ -154,6 +157,7 @@ impl Client {
             out: Vec::new(),
             pinned: None,
             script: VecDeque::new(),
+            silent_until: 0,
         }
     }
 
@@ -188,6 +192,9 @@ impl Client {
 
     /// When `tick` should next run.
     pub fn next_wake(&self, now: u64) -> u64 {
+        if now < self.silent_until {
+            return self.silent_until;
+        }
         let Some(c) = &self.conn else { return self.retry_at_ms.max(now + 1) };
         match c.state {
             ConnState::Opening | ConnState::Handshake => c.opened_ms + self.connect_timeout_ms(),
@@ -204,6 +211,9 @@ impl Client {
 
     /// Timers: connect, handshake and read timeouts, pings, and the next request.
     pub fn tick(&mut self, now: u64, trace: &mut Trace, history: &mut History) {
+        if now < self.silent_until {
+            return;
+        }
         let read = self.read_timeout_ms();
         let connect = self.connect_timeout_ms();
         let Some(c) = &self.conn else {
@@ -348,6 +358,12 @@ impl Client {
                 }
                 let Some(r) = self.script.pop_front() else { return };
                 r
+            }
+            Role::Worker if self.setup.is_empty() && self.rng.chance(2) => {
+                let ms = self.timeout_ms() * self.rng.range(15, 25) / 10;
+                self.silent_until = now + ms;
+                sim_trace!(trace, now, "client {} goes silent for {ms} ms (its session should expire)", self.id);
+                return;
             }
             Role::Worker => match self.setup.pop_front() {
                 Some(r) => r,
