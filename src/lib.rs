@@ -18,6 +18,7 @@ pub mod jute;
 pub mod quorum;
 pub mod runtime;
 pub mod server;
+pub mod sim;
 pub mod storage;
 pub mod tree;
 pub mod types;

@@ -25,6 +25,8 @@ enum Cmd {
     Purge(ruzk::storage::cli::PurgeArgs),
     /// Load generator speaking the client protocol.
     Bench(ruzk::bench::BenchArgs),
+    /// Deterministic simulation of an ensemble under faults, with invariant checks.
+    Sim(ruzk::sim::cli::SimArgs),
     /// TEST TOOL, not a server: run only leader election for one member of a zoo.cfg, print decisions as JSON lines.
     #[command(name = "election-probe", hide = true)]
     ElectionProbe(ruzk::runtime::election_probe::ElectionProbeArgs),
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
         Cmd::Snapshot(c) => ruzk::storage::cli::run_snapshot(c),
         Cmd::Purge(a) => ruzk::storage::cli::run_purge(a),
         Cmd::Bench(a) => ruzk::bench::run(a),
+        Cmd::Sim(a) => ruzk::sim::cli::run(a),
         Cmd::ElectionProbe(a) => ruzk::runtime::election_probe::run(a),
     };
     match result {

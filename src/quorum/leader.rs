@@ -291,7 +291,9 @@ impl Leader {
             last_processed.0,
             peer_last.0
         );
-        let plan = sync::plan(peer_last, last_processed, log, ctx.opts.force_snap_sync, ctx.opts.txnlog_sync);
+        // The txn log may DIFF a learner only from where our logged history is known good.
+        let disk_sync = ctx.opts.txnlog_sync && peer_last >= ctx.store.history_from;
+        let plan = sync::plan(peer_last, last_processed, log, ctx.opts.force_snap_sync, disk_sync);
         if plan == SyncPlan::FromDisk {
             if let Some(h) = self.links.get_mut(&link) {
                 h.stage = Stage::Reading;

@@ -247,6 +247,7 @@ impl Learner {
                 let image = crate::server::persist::image_from_tree(&ctx.server.tree);
                 ctx.out.push_back(Output::Snapshot { zxid: p.zxid, image: Box::new(image), notify: true });
                 ctx.truncate(p.zxid);
+                ctx.store.history_from = p.zxid;
                 self.snapshot_wait = Some(p.zxid);
                 self.last_appended = p.zxid;
             }
@@ -284,6 +285,7 @@ impl Learner {
         ctx.server.replace_tree(tree, ctx.now);
         ctx.server.tree.set_config_node(&ctx.opts.qv_string, ctx.opts.qv_version, ctx.now.wall_ms);
         ctx.store.committed.clear();
+        ctx.store.history_from = replayed.first().map_or(z, |(zz, _)| *zz);
         for (zxid, data) in replayed {
             ctx.store.committed.push(zxid, data);
         }

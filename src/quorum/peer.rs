@@ -215,6 +215,10 @@ pub struct Store {
     pub durable: Zxid,
     /// The last zxid handed to the log.
     pub appended: Zxid,
+    /// Where the logged history we can vouch for begins: entries from here on lie on our
+    /// current history. Older entries may predate a SNAP that replaced the database (proposals
+    /// never committed), so a DIFF must not be served from them (ZOOKEEPER-2846).
+    pub history_from: Zxid,
 }
 
 /// What a role handler may touch while it runs.
@@ -286,11 +290,19 @@ impl Peer {
     ) -> Peer {
         let last = server.tree.last_zxid;
         let mut committed = CommittedLog::new(opts.commit_log_count);
+        // The entries replayed after the snapshot are the log we know lies on our history.
+        let history_from = replayed.first().map_or(last, |(z, _)| *z);
         for (z, d) in replayed {
             committed.push(z, d);
         }
-        let store =
-            Store { accepted_epoch: epochs.0, current_epoch: epochs.1, committed, durable: last, appended: last };
+        let store = Store {
+            accepted_epoch: epochs.0,
+            current_epoch: epochs.1,
+            committed,
+            durable: last,
+            appended: last,
+            history_from,
+        };
         let role = if opts.standalone { Role::Standalone } else { Role::Looking };
         let mut p = Peer {
             opts,

@@ -102,7 +102,9 @@ impl Server {
     pub fn stop_serving(&mut self) {
         self.outputs
             .retain(|o| !matches!(o, Output::Append { .. } | Output::Forward { .. } | Output::Revalidate { .. }));
-        let conns: Vec<ConnId> = self.conns.keys().copied().collect();
+        let mut conns: Vec<ConnId> = self.conns.keys().copied().collect();
+        // `conns` is a HashMap: sorted, the close order (and so the output order) is the same every run.
+        conns.sort_unstable();
         for c in conns {
             self.close(c);
         }

@@ -85,8 +85,9 @@ impl Server {
         }
         let id = SessionId(req.session_id);
         // A session lives on one connection: a reconnect closes the old one (CLIENT_RECONNECT).
-        let old: Vec<ConnId> =
+        let mut old: Vec<ConnId> =
             self.conns.iter().filter(|(k, c)| **k != conn && c.session == id).map(|(k, _)| *k).collect();
+        old.sort_unstable();
         for o in old {
             self.close(o);
         }
@@ -194,7 +195,9 @@ impl Server {
         if let Some(c) = conn {
             self.reply(c, xid, 0, &[]);
         }
-        let holders: Vec<ConnId> = self.conns.iter().filter(|(_, c)| c.session == session).map(|(k, _)| *k).collect();
+        let mut holders: Vec<ConnId> =
+            self.conns.iter().filter(|(_, c)| c.session == session).map(|(k, _)| *k).collect();
+        holders.sort_unstable();
         for h in holders {
             self.close(h);
         }

@@ -1,0 +1,43 @@
+//! Known Peer bugs the simulator has found, and how to recognise each from a failed run,
+//! so a seed set can tell "the bug we already reported" from anything new. Each rule looks
+//! for the bug's own evidence, not just the invariant that fired.
+//!
+//! When the lead fixes one of these, its seeds simply start passing; nothing here needs to
+//! change, except deleting the entry once the fix has landed.
+
+use super::cluster::Sim;
+use super::history::inv;
+use super::run::Outcome;
+
+/// A txn the server prepares in the step its leader abdicates is appended to the log but
+/// never proposed, applied or truncated; a restart replays it (the member's tree then
+/// differs from everyone's at the same zxid).
+pub const ORPHAN_APPEND: &str = "orphan log entry after abdication";
+/// A learner's ACKs still count after it re-syncs and is TRUNCated below them, so a write
+/// is acknowledged while durable on a minority.
+pub const STALE_ACK: &str = "stale ACKs across a learner's re-sync";
+/// A learner makes newer-epoch state durable (the SNAP's snapshot, or proposals) before it
+/// writes `currentEpoch`; a crash there leaves a disk `loadDataBase` refuses.
+pub const EPOCH_BEHIND_DISK: &str = "currentEpoch behind the disk after an interrupted sync";
+
+/// Which known bug explains a failed run, if one does.
+pub fn classify(sim: &Sim, o: &Outcome) -> Option<&'static str> {
+    let v = o.violations.first()?;
+    if sim.cfg.bugs != Default::default() {
+        return None;
+    }
+    match v.invariant {
+        inv::RESTART_REFUSED if v.detail.contains("is older than the last zxid") => Some(EPOCH_BEHIND_DISK),
+        inv::DIGEST_AGREEMENT | inv::DISK_MATCHES_TREE | inv::HISTORY_REPLAY | inv::CONVERGENCE
+            if (0..sim.members.len()).any(|m| !sim.orphans(m).is_empty()) =>
+        {
+            Some(ORPHAN_APPEND)
+        }
+        inv::ACK_DURABLE_ON_QUORUM => {
+            let z = sim.history.acked.iter().map(|a| a.zxid).find(|z| v.detail.contains(&z.to_string()))?;
+            let dropped = sim.truncated.keys().any(|(m, t)| *t == z && sim.members[*m].voter);
+            dropped.then_some(STALE_ACK)
+        }
+        _ => None,
+    }
+}
