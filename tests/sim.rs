@@ -242,6 +242,15 @@ fn regression_seed_3_a_crash_mid_sync_leaves_a_startable_disk() {
     seed_passes(3, known::EPOCH_BEHIND_DISK);
 }
 
+/// A leader DIFFed a learner from a txn-log entry that predated the SNAP which had replaced
+/// its own database (an epoch-1 proposal never committed): the learner kept it and diverged
+/// (seed 8, 5 voters + 1 observer; Java's ZOOKEEPER-2846 class).
+#[test]
+fn regression_seed_8_no_diff_from_log_entries_older_than_a_snap() {
+    let (_, o) = Sim::run(config(8, 5, 1), STEPS);
+    assert!(o.passed(), "{:?}\nreplay: ruzk sim --seed 8 --members 5 --observers 1 --trace", o.violations);
+}
+
 #[test]
 #[ignore = "sweep, about a minute in release: cargo test --release --test sim -- --ignored"]
 fn sweep_no_orphan_log_entry_after_abdication() {
