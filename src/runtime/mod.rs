@@ -217,6 +217,7 @@ fn ensemble_settings(mut s: Settings, c: &Config) -> anyhow::Result<Settings> {
         extended_types: c.extended_types_enabled,
         sync_enabled: c.sync_enabled,
         txnlog_sync: c.snapshot_size_factor >= 0.0,
+        read_only_mode: c.readonly_mode,
         force_snap_sync: false,
         commit_log_count: s.commit_log_count,
         bugs: Default::default(),

@@ -31,6 +31,9 @@ pub enum Pipeline {
     Learner {
         observer: bool,
     },
+    /// `ReadOnlyZooKeeperServer`: cut off from the quorum with `readonlymode.enabled`, only
+    /// clients that asked for read-only mode, reads only.
+    ReadOnly,
     /// Not serving: looking or syncing.
     Down,
 }
@@ -94,6 +97,17 @@ impl Server {
         self.last_zxid = self.tree.last_zxid;
         self.committed_zxid = self.tree.last_zxid;
         self.pipeline = Pipeline::Learner { observer };
+    }
+
+    /// `ReadOnlyZooKeeperServer.startup`: serve read-only clients from the tree as it is. Only
+    /// sessions the ensemble already knows can attach (new ones would need local sessions).
+    pub fn start_read_only(&mut self, now: Now) {
+        self.now = now;
+        tracing::info!("Read-only server started");
+        self.sessions = Sessions::new(self.opts.tick_ms, session::first_session_id(now.wall_ms, self.opts.server_id));
+        self.last_zxid = self.tree.last_zxid;
+        self.committed_zxid = self.tree.last_zxid;
+        self.pipeline = Pipeline::ReadOnly;
     }
 
     /// Leaving a role: every client is disconnected and nothing in flight survives. A txn

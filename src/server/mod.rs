@@ -385,6 +385,12 @@ impl Server {
             let timeout = self.timeout_of(session);
             self.touched.insert(session, timeout);
         }
+        let read_only = self.pipeline == Pipeline::ReadOnly;
+        if read_only && (opcode::is_client_write(h.type_) || matches!(h.type_, op::SYNC | op::CHECK)) {
+            // ReadOnlyRequestProcessor: writes, syncs and (global) closeSession get NOTREADONLY.
+            self.reply(conn, h.xid, NOT_READ_ONLY, &[]);
+            return;
+        }
         match h.type_ {
             op::AUTH => self.on_auth(conn, body),
             op::SASL => {

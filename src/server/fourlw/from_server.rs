@@ -33,6 +33,7 @@ impl Server {
         let cwd = std::path::PathBuf::from(".");
         let mut info = FourLwInfo::from_config(&self.opts.config, &cwd);
         info.serving = self.is_serving();
+        info.read_only = self.pipeline() == crate::server::Pipeline::ReadOnly;
         if !self.role.server_state.is_empty() {
             info.server_state = self.role.server_state.clone();
             info.peer_state = self.role.peer_state.clone();
