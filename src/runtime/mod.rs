@@ -148,6 +148,8 @@ pub fn settings_from_config(c: Config) -> anyhow::Result<Settings> {
         container_max_per_minute: c.container_max_per_minute.max(0) as u32,
         container_max_never_used_ms: c.container_max_never_used_interval_ms,
         config: Arc::new(c.clone()),
+        local_sessions: c.local_sessions_enabled,
+        local_sessions_upgrading: c.local_sessions_upgrading_enabled,
     };
     use crate::config::SnapshotCompression as Sc;
     use crate::storage::snapshot::Compression;

@@ -73,12 +73,19 @@ impl Server {
             self.opts.max_session_timeout_ms.max(self.opts.min_session_timeout_ms),
         );
         let now = self.now;
+        let local = self.makes_local_sessions();
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
         c.read_only_byte = req.read_only.is_some();
         c.stats.received += 1;
         self.stats.packets_received += 1;
+        if req.session_id == 0 && local {
+            let id = self.sessions.next_id;
+            self.sessions.next_id = SessionId(self.sessions.next_id.0.wrapping_add(1));
+            self.create_local_session(conn, id, timeout);
+            return;
+        }
         if req.session_id == 0 && read_only {
             // ReadOnlyRequestProcessor answers a global createSession with NOTREADONLY: a bare
             // ReplyHeader where the client expects its ConnectResponse.
@@ -106,16 +113,21 @@ impl Server {
         }
         let good_pw = req.passwd.as_deref() == Some(&session::password(id)[..]);
         if read_only {
-            // LearnerSessionTracker in read-only mode: a session the ensemble knows may attach.
-            let known = self.tree.sessions.contains_key(&id.0);
-            if good_pw && known {
-                self.sessions.add(id, timeout, now.mono_ms, Some(conn));
+            // ReadOnlyZooKeeperServer.validateSession: a global session may not come back in
+            // read-only mode (the connection closes); a local one of this server may.
+            if self.tree.sessions.contains_key(&id.0) {
+                tracing::info!("Refusing global session reconnection in RO mode {conn}");
+                self.close(conn);
+                return;
+            }
+            let valid = good_pw && self.local_sessions.touch(id, Some(timeout), now.mono_ms);
+            if valid {
                 if let Some(c) = self.conns.get_mut(&conn) {
                     c.session = id;
                     c.state = ConnState::Ready;
                 }
             }
-            self.finish_session_init(conn, good_pw && known, id, timeout);
+            self.finish_session_init(conn, valid, id, timeout);
             return;
         }
         if good_pw && matches!(self.pipeline, super::Pipeline::Learner { .. }) {

@@ -102,6 +102,7 @@ impl Server {
         info.ephemerals_count = self.tree.ephemeral_count() as i64;
         info.approximate_data_size = self.tree.approximate_data_size() as i64;
         info.global_sessions = self.sessions.map.len() as i64;
+        info.local_sessions = self.local_sessions.map.len() as i64;
         info.open_file_descriptor_count = io.open_fds;
         info.max_file_descriptor_count = io.max_fds;
         info.uptime_ms = self.now.mono_ms as i64;
