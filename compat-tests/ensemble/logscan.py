@@ -57,6 +57,7 @@ FORBIDDEN = [
     ("database load", r"Unable to load database on disk|Unable to run quorum server", None),
 ]
 FORBIDDEN = [(n, re.compile(r), k) for n, r, k in FORBIDDEN]
+EPOCH_WAIT_TIMEOUT = re.compile(r"Timeout while waiting for epoch (from quorum|to be acked by quorum)")
 
 # Messages that come with a stack trace and are normal when a peer was killed, stopped or lost its
 # quorum, as long as the exception is a socket-level one.
@@ -284,6 +285,12 @@ class LogScanner:
             sev = "known-java-bug" if known and not report.has_ruzk else "forbidden"
             report.findings.append(Finding(m.sid, sev, "NullPointerException", e,
                                            "protocol.md Addendum: Java 3.8.0 NPE in syncWithLeader" if known else ""))
+            return
+        if EPOCH_WAIT_TIMEOUT.search(whole):
+            # A member that decided LEADING but whose quorum decided otherwise (FLE can split a
+            # round when votes arrive late, more so on a loaded machine) gives up after initLimit
+            # and elects again: election churn, which Java ensembles show on their own too.
+            report.findings.append(Finding(m.sid, "peer-loss", "epoch wait timed out (election churn)", e))
             return
         if e.level in ("WARN", "ERROR") and not CLIENT_CNXN_LOGGER.search(e.logger) and PEER_LOSS.search(e.msg):
             if e.cont and not SOCKET_LEVEL.search(whole):

@@ -143,7 +143,9 @@ def isolate_leader_with_uncommitted(ens, n=5):
     conn = zkraw.Conn(lead.client_port, host=lead.host, timeout=10)
     conn.connect(timeout_ms=30000)
     conn.request(zkraw.SYNC, zkraw.W().ustring("/").bytes())
-    committed = datadir.last_logged_zxid(lead.data_dir)
+    # The last committed zxid is what the leader has applied (srvr's Zxid), not what its own
+    # log holds: a leader may commit on its followers' acks before its own fsync returns.
+    committed = max(lead.srvr()["zxid"] or 0, datadir.last_logged_zxid(lead.data_dir))
     for m in followers:
         m.pause()
     paths = ["/trunc-uncommitted-%d" % i for i in range(n)]
