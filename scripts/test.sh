@@ -53,7 +53,7 @@ step build-release plain cargo build --release
 if [ -x target/release/ruzk ]; then
   PY="$ROOT/compat-tests/.venv/bin/python"
   step compat-ruzk pytest bash compat-tests/run.sh ruzk
-  step differential plain env RUZK_BIN=target/release/ruzk bash compat-tests/differential/run.sh
+  step differential plain env RUZK_BIN="$ROOT/target/release/ruzk" bash compat-tests/differential/ci.sh standalone
   step crash-safety plain "$PY" compat-tests/durability/crash_safety.py --ruzk target/release/ruzk --rounds 25
   step datadir-interop plain env PY="$PY" bash compat-tests/durability/interop.sh target/release/ruzk 110000
   step storage-java-loads-ruzk plain bash compat-tests/storage/java-loads-ruzk-datadir.sh target/release/ruzk
@@ -71,7 +71,7 @@ if [ -x target/release/ruzk ]; then
   step compat-ruzk-ensemble pytest bash compat-tests/run.sh ruzk-ensemble
   step compat-mixed-ensemble pytest bash compat-tests/run.sh mixed-ensemble
   step compat-mixed-ruzk-leader-ensemble pytest bash compat-tests/run.sh mixed-ruzk-leader-ensemble
-  step differential-ensembles plain bash compat-tests/differential/ensembles-ci.sh
+  step differential-ensembles plain bash compat-tests/differential/ci.sh ensembles
 else
   echo "=== compat-ruzk: skipped, no release binary"; FAILED=$((FAILED + 1)); FAILED_STEPS+=("compat-ruzk")
 fi
