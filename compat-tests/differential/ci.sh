@@ -11,7 +11,7 @@ set -u
 HERE="$(cd "$(dirname "$0")" && pwd)"
 export RUZK_BIN="${RUZK_BIN:-$HERE/../../target/release/ruzk}"
 case "${1:-}" in
-  standalone) PAIRS=("java ruzk 6 2000"); MIN_OPS="${MIN_OPS:-8000}" ;;
+  standalone) PAIRS=("java ruzk 6 2000"); MIN_OPS="${MIN_OPS:-6000}" ;;
   ensembles) PAIRS=("java3 ruzk3 2 1000" "java3 mixed_java_leader 1 1000" "java3 mixed_ruzk_leader 1 1000"); MIN_OPS="${MIN_OPS:-2000}" ;;
   *) echo "usage: ci.sh standalone|ensembles" >&2; exit 2 ;;
 esac
