@@ -67,6 +67,8 @@ if [ -x target/release/ruzk ]; then
   step election-java plain bash compat-tests/election/run.sh
   step ensemble-suites pytest "$ROOT/compat-tests/.venv/bin/pytest" -q -rfE compat-tests/ensemble \
     --topology ruzk3,ruzk5,mixed_java_leader,mixed_ruzk_leader,observer_ruzk
+  step ensemble-sync-crossed pytest "$ROOT/compat-tests/.venv/bin/pytest" -q -rfE compat-tests/ensemble/test_sync.py \
+    compat-tests/ensemble/test_observers.py --topology mixed_alt_ruzk_leader,mixed_alt_java_leader,observer_java_ruzk_leader
   step ensemble-rolling pytest "$ROOT/compat-tests/.venv/bin/pytest" -q -rfE compat-tests/ensemble/test_rolling.py --topology rolling
   step compat-ruzk-ensemble pytest bash compat-tests/run.sh ruzk-ensemble
   step compat-mixed-ensemble pytest bash compat-tests/run.sh mixed-ensemble

@@ -53,8 +53,14 @@ TOPOLOGIES = {
     "ruzk5": {"participants": ["ruzk"] * 5, "observers": [], "leader_kind": "ruzk"},
     "mixed_java_leader": {"participants": ["ruzk", "java", "java"], "observers": [], "leader_kind": "java"},
     "mixed_ruzk_leader": {"participants": ["java", "ruzk", "ruzk"], "observers": [], "leader_kind": "ruzk"},
+    # The same kinds in another order, so a leader that is isolated and replaced hands over to
+    # the other kind: TRUNC and SNAP then go Java -> ruzk (alt_ruzk) and ruzk -> Java (alt_java).
+    "mixed_alt_ruzk_leader": {"participants": ["ruzk", "java", "ruzk"], "observers": [], "leader_kind": "ruzk"},
+    "mixed_alt_java_leader": {"participants": ["java", "ruzk", "java"], "observers": [], "leader_kind": "java"},
     "observer_java": {"participants": ["java"] * 3, "observers": ["java"], "leader_kind": "java"},
     "observer_ruzk": {"participants": ["java"] * 3, "observers": ["ruzk"], "leader_kind": "java"},
+    # A Java observer of a ruzk ensemble.
+    "observer_java_ruzk_leader": {"participants": ["ruzk"] * 3, "observers": ["java"], "leader_kind": "ruzk"},
     # Starts as java3; test_rolling.py replaces the members one at a time (ENSEMBLE_ROLLING_KIND,
     # default ruzk) on their own zoo.cfg/myid/dataDir, then back to Java.
     "rolling": {"participants": ["java"] * 3, "observers": [], "leader_kind": None, "rolling": True},
