@@ -16,6 +16,11 @@ pub const ORPHAN_APPEND: &str = "orphan log entry after abdication";
 /// A learner's ACKs still count after it re-syncs and is TRUNCated below them, so a write
 /// is acknowledged while durable on a minority.
 pub const STALE_ACK: &str = "stale ACKs across a learner's re-sync";
+/// A learner whose sync is interrupted after a TRUNC (or after a SNAP whose snapshot a later
+/// TRUNC removed) keeps its in-memory tree, now ahead of its disk, votes and re-syncs with
+/// it (an empty DIFF), and its log has a hole: a restart silently loses those txns
+/// (ZOOKEEPER-5094/3642's shape).
+pub const MEMORY_AHEAD_OF_DISK: &str = "memory ahead of disk after an interrupted TRUNC";
 /// A learner makes newer-epoch state durable (the SNAP's snapshot, or proposals) before it
 /// writes `currentEpoch`; a crash there leaves a disk `loadDataBase` refuses.
 pub const EPOCH_BEHIND_DISK: &str = "currentEpoch behind the disk after an interrupted sync";
@@ -28,10 +33,21 @@ pub fn classify(sim: &Sim, o: &Outcome) -> Option<&'static str> {
     }
     match v.invariant {
         inv::RESTART_REFUSED if v.detail.contains("is older than the last zxid") => Some(EPOCH_BEHIND_DISK),
-        inv::DIGEST_AGREEMENT | inv::DISK_MATCHES_TREE | inv::HISTORY_REPLAY | inv::CONVERGENCE
-            if (0..sim.members.len()).any(|m| !sim.orphans(m).is_empty()) =>
-        {
-            Some(ORPHAN_APPEND)
+        inv::DIGEST_AGREEMENT
+        | inv::DISK_MATCHES_TREE
+        | inv::HISTORY_REPLAY
+        | inv::CONVERGENCE
+        | inv::ACK_NEVER_LOST
+        | inv::NO_DIRTY_READ => {
+            // The earliest evidence: a restart from a log with txns outside its history (or
+            // missing some), or such a log now.
+            if let Some((_, bug)) = sim.evidence.first() {
+                return Some(bug);
+            }
+            if (0..sim.members.len()).any(|m| !sim.orphans(m).is_empty()) {
+                return Some(ORPHAN_APPEND);
+            }
+            (0..sim.members.len()).any(|m| !sim.holes(m).is_empty()).then_some(MEMORY_AHEAD_OF_DISK)
         }
         inv::ACK_DURABLE_ON_QUORUM => {
             let z = sim.history.acked.iter().map(|a| a.zxid).find(|z| v.detail.contains(&z.to_string()))?;

@@ -73,7 +73,7 @@ impl Sim {
                 let at = self.now + self.rng_disk.latency(lo, hi);
                 let inc = self.members[m].inc;
                 sim_trace!(self.trace, self.now, "m{m} writes snapshot {zxid}{}", if notify { " (sync)" } else { "" });
-                self.schedule(at, Event::SnapshotSynced { m, inc, zxid, generation });
+                self.schedule(at, Event::SnapshotSynced { m, inc, generation });
             }
         }
     }
@@ -98,12 +98,13 @@ impl Sim {
         }
     }
 
-    /// A snapshot write finished syncing.
-    pub(super) fn on_snapshot_synced(&mut self, m: usize, inc: u64, zxid: Zxid, generation: u64) {
+    /// A snapshot write finished: synced and renamed into place.
+    pub(super) fn on_snapshot_synced(&mut self, m: usize, inc: u64, generation: u64) {
         if self.members[m].inc != inc {
             return;
         }
-        let asked = self.members[m].disk.end_snapshot(zxid, generation);
+        let Some((zxid, asked)) = self.members[m].disk.end_snapshot(generation) else { return };
+        sim_trace!(self.trace, self.now, "m{m} snapshot {zxid} is in place");
         if asked {
             self.disk_released(m);
             self.deliver(m, Input::SnapshotWritten { zxid });
