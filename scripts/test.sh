@@ -62,6 +62,16 @@ if [ -x target/release/ruzk ]; then
   step storage-recover-matches-java plain bash compat-tests/storage/recover-matches-java.sh target/release/ruzk
   step storage-purge-matches-java plain bash compat-tests/storage/purge-matches-java.sh target/release/ruzk
   step bench-smoke plain bash scripts/bench-smoke-ruzk.sh
+  # The ensemble: election against Java, Zab suites on ruzk-only and mixed ensembles, the client
+  # suite through followers, rolling replacement, and the ensemble differential.
+  step election-java plain bash compat-tests/election/run.sh
+  step ensemble-suites pytest "$ROOT/compat-tests/.venv/bin/pytest" -q -rfE compat-tests/ensemble \
+    --topology ruzk3,ruzk5,mixed_java_leader,mixed_ruzk_leader,observer_ruzk
+  step ensemble-rolling pytest "$ROOT/compat-tests/.venv/bin/pytest" -q -rfE compat-tests/ensemble/test_rolling.py --topology rolling
+  step compat-ruzk-ensemble pytest bash compat-tests/run.sh ruzk-ensemble
+  step compat-mixed-ensemble pytest bash compat-tests/run.sh mixed-ensemble
+  step compat-mixed-ruzk-leader-ensemble pytest bash compat-tests/run.sh mixed-ruzk-leader-ensemble
+  step differential-ensembles plain bash compat-tests/differential/ensembles-ci.sh
 else
   echo "=== compat-ruzk: skipped, no release binary"; FAILED=$((FAILED + 1)); FAILED_STEPS+=("compat-ruzk")
 fi

@@ -196,9 +196,8 @@ fn zookeeper_5094_a_trunc_interrupted_before_the_reload_leaves_no_gap() {
 /// slow disk) finds a ruzk liveness bug instead: the learner waits for *every* appended
 /// entry to be durable before it ACKs NEWLEADER, and live proposals keep arriving, so with
 /// fsync slower than the proposal rate it never joins (it gives up after syncLimit and
-/// retries forever). Ignored until the learner waits only for what it had at NEWLEADER.
+/// retries forever). Fixed: the learner waits only for what it had at NEWLEADER.
 #[test]
-#[ignore = "Peer bug: a learner under write load never ACKs NEWLEADER (see the sim report)"]
 fn zookeeper_4685_a_learner_joins_under_write_load_and_acks_newleader_first() {
     keeps_everything("4685", scenarios::zk4685(Bugs::default()));
 }
@@ -215,21 +214,59 @@ fn no_seed_shows(bug: &str) {
     assert!(hits.is_empty(), "\"{bug}\" in seeds {hits:?}; replay: ruzk sim --seed {} --trace", hits[0]);
 }
 
+/// The seeds that first showed each bug, run in CI; the 200-seed sweeps stay on demand.
+fn seed_passes(seed: u64, bug: &str) {
+    let (sim, o) = Sim::run(config(seed, 3, 0), STEPS);
+    assert!(
+        o.passed(),
+        "seed {seed} (first showed \"{bug}\") fails: {:?} {:?}\nreplay: ruzk sim --seed {seed} --trace",
+        known::classify(&sim, &o),
+        o.violations
+    );
+}
+
+/// A txn prepared in the step its leader abdicated was logged but never proposed (seed 37).
 #[test]
-#[ignore = "open Peer bug (see the sim report): e.g. ruzk sim --seed 37"]
-fn regression_no_orphan_log_entry_after_abdication() {
+fn regression_seed_37_no_orphan_log_entry_after_abdication() {
+    seed_passes(37, known::ORPHAN_APPEND);
+}
+
+/// A learner's ACKs were still counted after a re-sync truncated it below them (seed 47).
+#[test]
+fn regression_seed_47_acks_do_not_survive_a_truncating_resync() {
+    seed_passes(47, known::STALE_ACK);
+}
+
+/// A crash between the new epoch's state and `currentEpoch` left a disk that refused to load (seed 3).
+#[test]
+fn regression_seed_3_a_crash_mid_sync_leaves_a_startable_disk() {
+    seed_passes(3, known::EPOCH_BEHIND_DISK);
+}
+
+/// A leader DIFFed a learner from a txn-log entry that predated the SNAP which had replaced
+/// its own database (an epoch-1 proposal never committed): the learner kept it and diverged
+/// (seed 8, 5 voters + 1 observer; Java's ZOOKEEPER-2846 class).
+#[test]
+fn regression_seed_8_no_diff_from_log_entries_older_than_a_snap() {
+    let (_, o) = Sim::run(config(8, 5, 1), STEPS);
+    assert!(o.passed(), "{:?}\nreplay: ruzk sim --seed 8 --members 5 --observers 1 --trace", o.violations);
+}
+
+#[test]
+#[ignore = "sweep, about a minute in release: cargo test --release --test sim -- --ignored"]
+fn sweep_no_orphan_log_entry_after_abdication() {
     no_seed_shows(known::ORPHAN_APPEND);
 }
 
 #[test]
-#[ignore = "open Peer bug (see the sim report): e.g. ruzk sim --seed 47"]
-fn regression_acks_do_not_survive_a_truncating_resync() {
+#[ignore = "sweep, about a minute in release: cargo test --release --test sim -- --ignored"]
+fn sweep_acks_do_not_survive_a_truncating_resync() {
     no_seed_shows(known::STALE_ACK);
 }
 
 #[test]
-#[ignore = "open Peer bug (see the sim report): e.g. ruzk sim --seed 3"]
-fn regression_a_crash_mid_sync_leaves_a_startable_disk() {
+#[ignore = "sweep, about a minute in release: cargo test --release --test sim -- --ignored"]
+fn sweep_a_crash_mid_sync_leaves_a_startable_disk() {
     no_seed_shows(known::EPOCH_BEHIND_DISK);
 }
 

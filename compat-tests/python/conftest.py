@@ -1,5 +1,6 @@
 """Shared fixtures: the target server comes from ZK_HOST (set by compat-tests/run.sh), so the same
-tests run against Java ZooKeeper 3.8.0 and against ruzk."""
+tests run against Java ZooKeeper 3.8.0 and against ruzk, standalone or as one member of an ensemble
+(`run.sh *-ensemble`: ZK_HOST is then a follower, and the values below describe it)."""
 
 import os
 import re
@@ -11,6 +12,11 @@ from kazoo.client import KazooClient
 
 ZK_HOST = os.environ.get("ZK_HOST", "127.0.0.1:2181")
 ZK_SUPER = os.environ.get("ZK_SUPER", "super:compat-super-secret")
+# Set by run.sh for the *-ensemble targets (compat-tests/ensemble/serve.py); standalone defaults.
+ENSEMBLE = os.environ.get("ZK_ENSEMBLE")  # topology name, or None on a standalone server
+SERVER_MODE = os.environ.get("ZK_SERVER_MODE", "standalone")  # srvr "Mode:" of the member at ZK_HOST
+SERVER_ID = int(os.environ.get("ZK_SERVER_ID", "1"))  # top byte of the session ids that member creates
+EXPECTED_CONFIG = os.environ.get("ZK_ENSEMBLE_CONFIG", "")  # /zookeeper/config data ("" standalone)
 
 
 def wait_until(pred, timeout=20.0, interval=0.05, what="condition"):

@@ -4,6 +4,7 @@ import re
 import socket
 
 import zkproto as zp
+from conftest import SERVER_MODE
 
 
 def flw(cmd):
@@ -31,7 +32,7 @@ def test_isro():
 def test_srvr():
     out = flw("srvr")
     assert out.startswith("Zookeeper version: ")
-    assert "\nMode: standalone\n" in out
+    assert f"\nMode: {SERVER_MODE}\n" in out
     assert re.search(r"\nZxid: 0x[0-9a-f]+\n", out)
     assert re.search(r"\nNode count: \d+\n", out)
     assert re.search(r"\nLatency min/avg/max: \d+/[0-9.]+/\d+\n", out)
@@ -41,7 +42,7 @@ def test_mntr():
     out = flw("mntr")
     kv = dict(line.split("\t", 1) for line in out.splitlines() if "\t" in line)
     assert out.startswith("zk_version\t")
-    assert kv["zk_server_state"] == "standalone"
+    assert kv["zk_server_state"] == SERVER_MODE
     for key in ("zk_znode_count", "zk_watch_count", "zk_ephemerals_count", "zk_num_alive_connections",
                 "zk_outstanding_requests", "zk_approximate_data_size", "zk_packets_received"):
         assert re.fullmatch(r"\d+", kv[key]), key

@@ -4,7 +4,7 @@ the session id with java.util.Random, zxids consumed by failed writes, stale las
 import threading
 
 import zkproto as zp
-from conftest import new_client
+from conftest import SERVER_ID, new_client
 
 
 def java_random_bytes(seed, n):
@@ -38,7 +38,7 @@ def test_password_vectors():
 def test_session_id_and_password():
     with zp.session() as c:
         sid = c.session_id
-        assert sid >> 56 == 1  # standalone server id 1 in the top byte
+        assert sid >> 56 == SERVER_ID  # the creating server's id (1 on a standalone)
         assert c.passwd == expected_passwd(sid)
         with zp.session() as d:
             assert d.session_id > sid  # ids count up

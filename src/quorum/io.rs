@@ -22,6 +22,10 @@ pub type LinkId = u64;
 pub enum EpochKind {
     Accepted,
     Current,
+    /// `currentEpoch.tmp`: written before a learner makes any state of the new epoch durable,
+    /// so a crash before `currentEpoch` itself is written still loads (Java's
+    /// `QuorumPeer.loadDataBase` takes the tmp file when the log is ahead of `currentEpoch`).
+    CurrentTmp,
 }
 
 #[derive(Debug)]
@@ -55,6 +59,9 @@ pub enum Input {
     Reloaded { tree: Box<DataTree>, replayed: Vec<(Zxid, Bytes)> },
     /// The log was rolled: take a snapshot (`snapCount`).
     TakeSnapshot,
+    /// The answer to [`Output::ReadLog`]: the logged entries from `from` up to `upto`, or
+    /// `None` when the logs cannot serve them (the learner then gets a SNAP).
+    LogRead { link: LinkId, entries: Option<Vec<(Zxid, Bytes)>> },
 }
 
 #[derive(Debug)]
@@ -118,5 +125,12 @@ pub enum Output {
     WriteEpoch {
         kind: EpochKind,
         epoch: i64,
+    },
+    /// Leader: read logged entries `from..=upto` to DIFF a learner that fell behind the
+    /// committed log (`ZKDatabase.getProposalsFromTxnLog`); `LogRead` follows.
+    ReadLog {
+        link: LinkId,
+        from: Zxid,
+        upto: Zxid,
     },
 }

@@ -36,6 +36,8 @@ enum Stage {
     AckEpoch,
     /// ACKEPOCH received, waiting for a quorum of them.
     Election,
+    /// Behind the committed log: waiting for the txn log to be read.
+    Reading,
     /// Synced and NEWLEADER sent, waiting for its ACK.
     NewLeaderAck,
     /// NEWLEADER acked; UPTODATE goes out once the leader has started.
@@ -278,7 +280,7 @@ impl Leader {
     /// `syncFollower` + `startForwarding` + NEWLEADER for one learner.
     fn sync_learner(&mut self, ctx: &mut Ctx<'_>, link: LinkId) {
         let Some(h) = self.links.get(&link) else { return };
-        let (sid, observer, peer_last) = (h.sid, h.observer, h.peer_last);
+        let (sid, peer_last) = (h.sid, h.peer_last);
         let last_processed = ctx.server.tree.last_zxid;
         let log = &ctx.store.committed;
         tracing::info!(
@@ -289,9 +291,47 @@ impl Leader {
             last_processed.0,
             peer_last.0
         );
-        let plan = sync::plan(peer_last, last_processed, log, ctx.opts.force_snap_sync);
+        // The txn log may DIFF a learner only from where our logged history is known good.
+        let disk_sync = ctx.opts.txnlog_sync && peer_last >= ctx.store.history_from;
+        let plan = sync::plan(peer_last, last_processed, log, ctx.opts.force_snap_sync, disk_sync);
+        if plan == SyncPlan::FromDisk {
+            if let Some(h) = self.links.get_mut(&link) {
+                h.stage = Stage::Reading;
+            }
+            ctx.out.push_back(Output::ReadLog { link, from: peer_last, upto: Zxid(i64::MAX) });
+            return;
+        }
+        self.send_sync(ctx, link, plan);
+    }
+
+    /// The txn log was read for a learner behind the committed log.
+    pub fn on_log_read(&mut self, ctx: &mut Ctx<'_>, link: LinkId, entries: Option<Vec<(Zxid, Bytes)>>) {
+        let Some(h) = self.links.get(&link) else { return };
+        if h.stage != Stage::Reading {
+            return;
+        }
+        let (sid, peer_last) = (h.sid, h.peer_last);
+        let plan = match entries {
+            Some(e) => {
+                tracing::info!("Use txnlog and committedLog for peer sid: {sid}");
+                sync::plan_from_disk(peer_last, &e, &ctx.store.committed)
+            }
+            None => SyncPlan::Snap,
+        };
+        self.send_sync(ctx, link, plan);
+    }
+
+    /// Sends the sync the plan chose, then what `startForwarding` adds, then NEWLEADER.
+    fn send_sync(&mut self, ctx: &mut Ctx<'_>, link: LinkId, plan: SyncPlan) {
+        let Some(h) = self.links.get(&link) else { return };
+        let (sid, observer, peer_last) = (h.sid, h.observer, h.peer_last);
+        let last_processed = ctx.server.tree.last_zxid;
+        let plan_kind = match &plan {
+            SyncPlan::Packets { packets, .. } => packets.first().map(|p| p.type_),
+            _ => None,
+        };
         let last_queued = match plan {
-            SyncPlan::Snap => {
+            SyncPlan::Snap | SyncPlan::FromDisk => {
                 tracing::info!(
                     "Sending snapshot last zxid of peer is 0x{:x}, zxid of leader is 0x{:x}, send zxid of db as 0x{:x}",
                     peer_last.0,
@@ -318,6 +358,18 @@ impl Leader {
                 last_queued
             }
         };
+        // A DIFF keeps the learner's log: the outstanding proposals it already holds (it logged
+        // them before it reconnected) are not sent again, so its durable copy counts now.
+        let kept = match &plan_kind {
+            Some(k) if *k == kind::DIFF => peer_last,
+            _ => Zxid::NONE,
+        };
+        if !observer && kept != Zxid::NONE {
+            let held: Vec<Zxid> = self.outstanding.range(..=kept).map(|(z, _)| *z).collect();
+            for z in held {
+                self.process_ack(ctx, sid, z);
+            }
+        }
         // startForwarding: participants also get the proposals still waiting for a quorum.
         let now = ctx.now.mono_ms;
         let mut sent = Vec::new();
@@ -412,6 +464,7 @@ impl Leader {
     pub fn on_link_closed(&mut self, link: LinkId) {
         if let Some(h) = self.links.remove(&link) {
             tracing::warn!("******* GOODBYE learner sid {} ********", h.sid);
+            self.forget_acks(h.sid);
         }
     }
 
@@ -419,6 +472,16 @@ impl Leader {
         if let Some(h) = self.links.remove(&link) {
             tracing::warn!("closing learner sid {}: {}", h.sid, why);
             ctx.out.push_back(Output::CloseLearner { link });
+            self.forget_acks(h.sid);
+        }
+    }
+
+    /// A learner's acknowledgements stand only while its connection does: when it comes back
+    /// it may be truncated below them (Java keeps counting them; a write could then commit
+    /// while durable on a minority). The sync credits back what it keeps.
+    fn forget_acks(&mut self, sid: ServerId) {
+        for p in self.outstanding.values_mut() {
+            p.acks.remove(&sid);
         }
     }
 
@@ -474,7 +537,7 @@ impl Leader {
                 }
             }
             Stage::Startup | Stage::Running => self.on_running_packet(ctx, link, p),
-            Stage::Epoch | Stage::Election => {
+            Stage::Epoch | Stage::Election | Stage::Reading => {
                 self.drop_link(ctx, link, &format!("unexpected {} before sync", kind::name(p.type_)));
             }
         }

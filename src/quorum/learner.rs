@@ -38,7 +38,8 @@ enum Phase {
     /// Receiving the sync stream, up to NEWLEADER.
     Syncing,
     /// NEWLEADER received; waiting for everything received so far to be durable.
-    NewLeader(Zxid),
+    /// With the zxid to acknowledge and the last append that must be durable first.
+    NewLeader(Zxid, Zxid),
     /// NEWLEADER acknowledged; waiting for UPTODATE.
     UpToDate,
     /// Serving.
@@ -132,7 +133,7 @@ impl Learner {
 
     fn heard(&mut self, ctx: &Ctx<'_>) {
         let limit = match self.phase {
-            Phase::Broadcast | Phase::UpToDate | Phase::NewLeader(_) => ctx.opts.sync_limit,
+            Phase::Broadcast | Phase::UpToDate | Phase::NewLeader(..) => ctx.opts.sync_limit,
             _ => ctx.opts.init_limit,
         };
         self.deadline_ms = ctx.now.mono_ms + limit * ctx.opts.tick_ms;
@@ -198,7 +199,7 @@ impl Learner {
             Phase::Connecting => Err(Quit("a packet before the connection was up".into())),
             Phase::Info => self.on_leader_info(ctx, p),
             Phase::SyncStart => self.on_sync_start(ctx, p),
-            Phase::Syncing | Phase::NewLeader(_) | Phase::UpToDate | Phase::Broadcast => self.on_stream(ctx, p),
+            Phase::Syncing | Phase::NewLeader(..) | Phase::UpToDate | Phase::Broadcast => self.on_stream(ctx, p),
         }
     }
 
@@ -230,6 +231,9 @@ impl Learner {
     }
 
     fn on_sync_start(&mut self, ctx: &mut Ctx<'_>, p: QuorumPacket) -> Result<(), Quit> {
+        if matches!(p.type_, kind::DIFF | kind::SNAP | kind::TRUNC) && self.new_epoch > ctx.store.current_epoch {
+            ctx.out.push_back(Output::WriteEpoch { kind: EpochKind::CurrentTmp, epoch: self.new_epoch });
+        }
         match p.type_ {
             kind::DIFF => {
                 tracing::info!("Getting a diff from the leader 0x{:x}", p.zxid.0);
@@ -243,6 +247,7 @@ impl Learner {
                 let image = crate::server::persist::image_from_tree(&ctx.server.tree);
                 ctx.out.push_back(Output::Snapshot { zxid: p.zxid, image: Box::new(image), notify: true });
                 ctx.truncate(p.zxid);
+                ctx.store.history_from = p.zxid;
                 self.snapshot_wait = Some(p.zxid);
                 self.last_appended = p.zxid;
             }
@@ -280,6 +285,7 @@ impl Learner {
         ctx.server.replace_tree(tree, ctx.now);
         ctx.server.tree.set_config_node(&ctx.opts.qv_string, ctx.opts.qv_version, ctx.now.wall_ms);
         ctx.store.committed.clear();
+        ctx.store.history_from = replayed.first().map_or(z, |(zz, _)| *zz);
         for (zxid, data) in replayed {
             ctx.store.committed.push(zxid, data);
         }
@@ -433,7 +439,9 @@ impl Learner {
             return Err(Quit("NEWLEADER outside the sync phase".into()));
         }
         tracing::info!("Learner received NEWLEADER message");
-        self.phase = Phase::NewLeader(zxid);
+        // Only what arrived before NEWLEADER must be durable for its ACK: proposals keep coming
+        // meanwhile, and waiting for those too never ends when fsync is slower than the writes.
+        self.phase = Phase::NewLeader(zxid, ctx.store.appended);
         self.heard(ctx);
         self.try_ack_new_leader(ctx);
         Ok(())
@@ -442,8 +450,8 @@ impl Learner {
     /// The NEWLEADER ACK, once the snapshot and every appended proposal are durable:
     /// durable log first, then `currentEpoch`, then the ACK, then the proposals' ACKs.
     fn try_ack_new_leader(&mut self, ctx: &mut Ctx<'_>) {
-        let Phase::NewLeader(zxid) = self.phase else { return };
-        let durable = ctx.store.durable >= ctx.store.appended || ctx.opts.bugs.ack_before_durable;
+        let Phase::NewLeader(zxid, needed) = self.phase else { return };
+        let durable = ctx.store.durable >= needed || ctx.opts.bugs.ack_before_durable;
         if self.snapshot_wait.is_some() || !durable {
             return;
         }

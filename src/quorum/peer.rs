@@ -74,6 +74,8 @@ pub struct PeerOptions {
     pub extended_types: bool,
     /// Observers log the txns they are informed of (`syncEnabled`).
     pub sync_enabled: bool,
+    /// DIFF a learner behind the committed log from the txn log (`snapshotSizeFactor` ≥ 0).
+    pub txnlog_sync: bool,
     /// Test-only: always SNAP (`LearnerHandler.forceSnapSync`).
     pub force_snap_sync: bool,
     pub commit_log_count: usize,
@@ -110,6 +112,7 @@ impl PeerOptions {
             leader_serves: true,
             extended_types: opts.prep.extended_types,
             sync_enabled: true,
+            txnlog_sync: false,
             force_snap_sync: false,
             commit_log_count: 500,
             bugs: Bugs::default(),
@@ -212,6 +215,10 @@ pub struct Store {
     pub durable: Zxid,
     /// The last zxid handed to the log.
     pub appended: Zxid,
+    /// Where the logged history we can vouch for begins: entries from here on lie on our
+    /// current history. Older entries may predate a SNAP that replaced the database (proposals
+    /// never committed), so a DIFF must not be served from them (ZOOKEEPER-2846).
+    pub history_from: Zxid,
 }
 
 /// What a role handler may touch while it runs.
@@ -283,11 +290,19 @@ impl Peer {
     ) -> Peer {
         let last = server.tree.last_zxid;
         let mut committed = CommittedLog::new(opts.commit_log_count);
+        // The entries replayed after the snapshot are the log we know lies on our history.
+        let history_from = replayed.first().map_or(last, |(z, _)| *z);
         for (z, d) in replayed {
             committed.push(z, d);
         }
-        let store =
-            Store { accepted_epoch: epochs.0, current_epoch: epochs.1, committed, durable: last, appended: last };
+        let store = Store {
+            accepted_epoch: epochs.0,
+            current_epoch: epochs.1,
+            committed,
+            durable: last,
+            appended: last,
+            history_from,
+        };
         let role = if opts.standalone { Role::Standalone } else { Role::Looking };
         let mut p = Peer {
             opts,
@@ -306,6 +321,9 @@ impl Peer {
             p.server.start_standalone();
         } else {
             p.server.tree.set_config_node(&p.opts.qv_string, p.opts.qv_version, now.wall_ms);
+            // No clients until a role is settled: a member that served while looking would
+            // prepare txns outside any epoch.
+            p.server.stop_serving();
             p.start_looking();
         }
         p
@@ -415,6 +433,10 @@ impl Peer {
             }),
             Input::Reloaded { tree, replayed } => self.with_learner(|l, ctx| l.on_reloaded(ctx, *tree, replayed)),
             Input::TakeSnapshot => self.server.handle(now, server::Input::TakeSnapshot),
+            Input::LogRead { link, entries } => self.with_leader(|l, ctx| {
+                l.on_log_read(ctx, link, entries);
+                Ok(())
+            }),
         }
         self.after_step();
     }

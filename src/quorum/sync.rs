@@ -77,6 +77,9 @@ pub enum SyncPlan {
     Packets { packets: Vec<QuorumPacket>, last_queued: Zxid },
     /// SNAP of the whole database, then forwarding from its zxid.
     Snap,
+    /// The learner is behind the committed log: read the txn log first (the leader asks the
+    /// disk and finishes with [`plan_from_disk`]).
+    FromDisk,
 }
 
 impl SyncPlan {
@@ -84,6 +87,7 @@ impl SyncPlan {
     pub fn mode(&self) -> &'static str {
         match self {
             SyncPlan::Snap => "SNAP",
+            SyncPlan::FromDisk => "DIFF",
             SyncPlan::Packets { packets, .. } => match packets.first().map(|p| p.type_) {
                 Some(kind::TRUNC) => "TRUNC",
                 _ => "DIFF",
@@ -93,8 +97,9 @@ impl SyncPlan {
 }
 
 /// `syncFollower` for a learner whose last logged zxid is `peer_last`, against a leader that
-/// has applied up to `last_processed` and keeps `log`.
-pub fn plan(peer_last: Zxid, last_processed: Zxid, log: &CommittedLog, force_snap: bool) -> SyncPlan {
+/// has applied up to `last_processed` and keeps `log`. `disk_sync` is Java's
+/// `txnLogSyncEnabled` (`snapshotSizeFactor` ≥ 0).
+pub fn plan(peer_last: Zxid, last_processed: Zxid, log: &CommittedLog, force_snap: bool, disk_sync: bool) -> SyncPlan {
     let new_epoch_zxid = peer_last.counter() == 0;
     let (min, max) = match (log.min(), log.max()) {
         (Some(a), Some(b)) => (a, b),
@@ -107,61 +112,103 @@ pub fn plan(peer_last: Zxid, last_processed: Zxid, log: &CommittedLog, force_sna
     } else if peer_last > max && !new_epoch_zxid {
         SyncPlan::Packets { packets: vec![QuorumPacket::bare(kind::TRUNC, max)], last_queued: max }
     } else if min <= peer_last && peer_last <= max {
-        queue_committed(log, peer_last, max).unwrap_or(SyncPlan::Snap)
+        let mut q = Queue::default();
+        let last = q.run(log.iter().map(|(z, d)| (*z, d)), peer_last, None, max);
+        q.finish(last)
+    } else if peer_last < min && disk_sync && !log.is_empty() {
+        SyncPlan::FromDisk
     } else {
-        // Below the committed log. Java 3.8 could read older txns from its log files, but in
-        // practice refuses (its preallocated files exceed snapshotSizeFactor) and sends SNAP.
         SyncPlan::Snap
     }
 }
 
-/// `queueCommittedProposals` over the whole committed log; `None` means "send a SNAP" (the
-/// learner holds transactions of another epoch past our history, which TRUNC cannot undo).
-fn queue_committed(log: &CommittedLog, peer_last: Zxid, last_committed: Zxid) -> Option<SyncPlan> {
-    let new_epoch_zxid = peer_last.counter() == 0;
-    let mut packets = Vec::new();
-    let mut queued = peer_last;
-    let mut prev = Zxid::NONE;
-    let mut need_op = true;
-    for (zxid, data) in log.iter() {
-        let zxid = *zxid;
-        if zxid < peer_last {
-            prev = zxid;
-            continue;
-        }
-        if need_op {
-            if zxid == peer_last {
-                packets.push(QuorumPacket::bare(kind::DIFF, last_committed));
-                need_op = false;
+/// The rest of `syncFollower` once the txn log was read: its entries up to the committed
+/// log's start, then the committed log; a gap between the two means SNAP.
+pub fn plan_from_disk(peer_last: Zxid, disk: &[(Zxid, Bytes)], log: &CommittedLog) -> SyncPlan {
+    let (Some(min), Some(max)) = (log.min(), log.max()) else { return SyncPlan::Snap };
+    let mut q = Queue::default();
+    let cur = q.run(disk.iter().map(|(z, d)| (*z, d)), peer_last, Some(min), max);
+    if cur < min {
+        tracing::warn!("Detected gap between end of txnlog: 0x{:x} and start of committedLog: 0x{:x}", cur.0, min.0);
+        return SyncPlan::Snap;
+    }
+    let last = q.run(log.iter().map(|(z, d)| (*z, d)), cur, None, max);
+    q.finish(last)
+}
+
+/// `queueCommittedProposals`, whose `needOpPacket` carries over between the txn-log and the
+/// committed-log passes, as the field of Java's `LearnerHandler` does.
+struct Queue {
+    packets: Vec<QuorumPacket>,
+    need_op: bool,
+}
+
+impl Default for Queue {
+    fn default() -> Queue {
+        Queue { packets: Vec::new(), need_op: true }
+    }
+}
+
+impl Queue {
+    /// Returns the last zxid queued (`peer_last` when nothing was).
+    fn run<'a>(
+        &mut self,
+        itr: impl Iterator<Item = (Zxid, &'a Bytes)>,
+        peer_last: Zxid,
+        max_zxid: Option<Zxid>,
+        last_committed: Zxid,
+    ) -> Zxid {
+        let new_epoch_zxid = peer_last.counter() == 0;
+        let mut queued = peer_last;
+        let mut prev = Zxid::NONE;
+        for (zxid, data) in itr {
+            if max_zxid.is_some_and(|m| zxid > m) {
+                break;
+            }
+            if zxid < peer_last {
+                prev = zxid;
                 continue;
             }
-            if new_epoch_zxid {
-                packets.push(QuorumPacket::bare(kind::DIFF, last_committed));
-                need_op = false;
-            } else if zxid > peer_last {
-                if zxid.epoch() != peer_last.epoch() {
-                    return None;
+            if self.need_op {
+                if zxid == peer_last {
+                    self.packets.push(QuorumPacket::bare(kind::DIFF, last_committed));
+                    self.need_op = false;
+                    continue;
                 }
-                packets.push(QuorumPacket::bare(kind::TRUNC, prev));
-                need_op = false;
+                if new_epoch_zxid {
+                    self.packets.push(QuorumPacket::bare(kind::DIFF, last_committed));
+                    self.need_op = false;
+                } else if zxid > peer_last {
+                    if zxid.epoch() != peer_last.epoch() {
+                        // Never TRUNC across an epoch: the learner would crash; SNAP instead.
+                        return queued;
+                    }
+                    self.packets.push(QuorumPacket::bare(kind::TRUNC, prev));
+                    self.need_op = false;
+                }
             }
+            if zxid <= queued {
+                continue;
+            }
+            self.packets.push(QuorumPacket::with_data(kind::PROPOSAL, zxid, data.clone()));
+            self.packets.push(QuorumPacket::bare(kind::COMMIT, zxid));
+            queued = zxid;
         }
-        if zxid <= queued {
-            continue;
+        if self.need_op && new_epoch_zxid {
+            self.packets.push(QuorumPacket::bare(kind::DIFF, last_committed));
+            self.need_op = false;
         }
-        packets.push(QuorumPacket::with_data(kind::PROPOSAL, zxid, data.clone()));
-        packets.push(QuorumPacket::bare(kind::COMMIT, zxid));
-        queued = zxid;
+        queued
     }
-    if need_op && new_epoch_zxid {
-        packets.push(QuorumPacket::bare(kind::DIFF, last_committed));
-        need_op = false;
+
+    /// Java: "Unhandled scenario ... fall back to use snapshot" when no DIFF/TRUNC was queued.
+    fn finish(self, last_queued: Zxid) -> SyncPlan {
+        if self.need_op {
+            SyncPlan::Snap
+        } else {
+            SyncPlan::Packets { packets: self.packets, last_queued }
+        }
     }
-    if need_op {
-        // Java logs "Unhandled scenario ... fall back to use snapshot".
-        return None;
-    }
-    Some(SyncPlan::Packets { packets, last_queued: queued })
 }
 
 #[cfg(test)]
@@ -178,7 +225,7 @@ mod tests {
 
     fn shape(p: &SyncPlan) -> Vec<(i32, i64)> {
         match p {
-            SyncPlan::Snap => vec![(kind::SNAP, 0)],
+            SyncPlan::Snap | SyncPlan::FromDisk => vec![(kind::SNAP, 0)],
             SyncPlan::Packets { packets, .. } => packets.iter().map(|q| (q.type_, q.zxid.0)).collect(),
         }
     }
@@ -189,7 +236,7 @@ mod tests {
         let log = log_of(1..=10, 1);
         let last = Zxid::new(1, 10);
         // peer at 0x100000002 -> DIFF(maxCL) + every later pair
-        let p = plan(Zxid::new(1, 2), last, &log, false);
+        let p = plan(Zxid::new(1, 2), last, &log, false, false);
         let s = shape(&p);
         assert_eq!(s[0], (kind::DIFF, 0x1_0000_000a));
         assert_eq!(s[1], (kind::PROPOSAL, 0x1_0000_0003));
@@ -197,29 +244,29 @@ mod tests {
         assert_eq!(s.len(), 1 + 2 * 8);
         assert_eq!(p, SyncPlan::Packets { packets: p_packets(&p), last_queued: last });
         // peer at 0 with a log starting at 1 -> SNAP (below the committed log)
-        assert_eq!(plan(Zxid(0), last, &log, false), SyncPlan::Snap);
+        assert_eq!(plan(Zxid(0), last, &log, false, false), SyncPlan::Snap);
         // peer ahead in the same epoch -> TRUNC(maxCL)
-        assert_eq!(shape(&plan(Zxid::new(1, 0x99), last, &log, false)), vec![(kind::TRUNC, 0x1_0000_000a)]);
+        assert_eq!(shape(&plan(Zxid::new(1, 0x99), last, &log, false, false)), vec![(kind::TRUNC, 0x1_0000_000a)]);
     }
 
     fn p_packets(p: &SyncPlan) -> Vec<QuorumPacket> {
         match p {
             SyncPlan::Packets { packets, .. } => packets.clone(),
-            SyncPlan::Snap => vec![],
+            SyncPlan::Snap | SyncPlan::FromDisk => vec![],
         }
     }
 
     #[test]
     fn in_sync_peer_gets_an_empty_diff_at_its_own_zxid() {
         let log = log_of(1..=10, 1);
-        let p = plan(Zxid::new(1, 10), Zxid::new(1, 10), &log, false);
+        let p = plan(Zxid::new(1, 10), Zxid::new(1, 10), &log, false, false);
         assert_eq!(shape(&p), vec![(kind::DIFF, 0x1_0000_000a)]);
         assert_eq!(p.mode(), "DIFF");
         // An empty committed log behaves as min = max = lastProcessed.
         let empty = CommittedLog::new(500);
-        assert_eq!(shape(&plan(Zxid(5), Zxid(5), &empty, false)), vec![(kind::DIFF, 5)]);
-        assert_eq!(shape(&plan(Zxid(7), Zxid(5), &empty, false)), vec![(kind::TRUNC, 5)]);
-        assert_eq!(plan(Zxid(3), Zxid(5), &empty, false), SyncPlan::Snap);
+        assert_eq!(shape(&plan(Zxid(5), Zxid(5), &empty, false, false)), vec![(kind::DIFF, 5)]);
+        assert_eq!(shape(&plan(Zxid(7), Zxid(5), &empty, false, false)), vec![(kind::TRUNC, 5)]);
+        assert_eq!(plan(Zxid(3), Zxid(5), &empty, false, false), SyncPlan::Snap);
     }
 
     #[test]
@@ -230,9 +277,9 @@ mod tests {
         for c in 1..=3 {
             log.push(Zxid::new(2, c), Bytes::new());
         }
-        assert_eq!(plan(Zxid::new(1, 7), Zxid::new(2, 3), &log, false), SyncPlan::Snap);
+        assert_eq!(plan(Zxid::new(1, 7), Zxid::new(2, 3), &log, false, false), SyncPlan::Snap);
         // A learner at a new-epoch zxid (counter 0) gets a DIFF from where its epoch begins.
-        let s = shape(&plan(Zxid::new(2, 0), Zxid::new(2, 3), &log, false));
+        let s = shape(&plan(Zxid::new(2, 0), Zxid::new(2, 3), &log, false, false));
         assert_eq!(s[0], (kind::DIFF, 0x2_0000_0003));
         assert_eq!(s[1], (kind::PROPOSAL, 0x2_0000_0001));
         assert_eq!(s.len(), 7);
@@ -245,7 +292,7 @@ mod tests {
         let mut log = log_of(1..=9, 1);
         log.push(Zxid::new(1, 10), Bytes::new());
         // Peer at 0x100000004 exists in the log: DIFF.
-        assert_eq!(plan(Zxid::new(1, 4), Zxid::new(1, 10), &log, false).mode(), "DIFF");
+        assert_eq!(plan(Zxid::new(1, 4), Zxid::new(1, 10), &log, false, false).mode(), "DIFF");
     }
 
     #[test]
@@ -268,8 +315,18 @@ mod tests {
             small.push(*z, d.clone());
         }
         assert_eq!((small.min(), small.max()), (Some(Zxid::new(1, 9)), Some(Zxid::new(1, 12))));
-        // A peer that fell below it gets a SNAP.
-        assert_eq!(plan(Zxid::new(1, 3), Zxid::new(1, 12), &small, false), SyncPlan::Snap);
-        assert_eq!(plan(Zxid::new(1, 12), Zxid::new(1, 12), &small, true), SyncPlan::Snap);
+        // A peer that fell below it gets a SNAP, or a read of the txn log when that is on.
+        assert_eq!(plan(Zxid::new(1, 3), Zxid::new(1, 12), &small, false, false), SyncPlan::Snap);
+        assert_eq!(plan(Zxid::new(1, 3), Zxid::new(1, 12), &small, false, true), SyncPlan::FromDisk);
+        // From the txn log: 4..=8 on disk (plus older), then the committed log 9..=12.
+        let disk: Vec<(Zxid, Bytes)> = log.iter().take(9).cloned().collect();
+        let s = shape(&plan_from_disk(Zxid::new(1, 3), &disk, &small));
+        assert_eq!(s[0], (kind::DIFF, 0x1_0000_000c));
+        assert_eq!(s[1], (kind::PROPOSAL, 0x1_0000_0004));
+        assert_eq!(s.len(), 1 + 2 * 9);
+        // A gap between the txn log's end and the committed log's start: SNAP.
+        let short: Vec<(Zxid, Bytes)> = log.iter().take(6).cloned().collect();
+        assert_eq!(plan_from_disk(Zxid::new(1, 3), &short, &small), SyncPlan::Snap);
+        assert_eq!(plan(Zxid::new(1, 12), Zxid::new(1, 12), &small, true, false), SyncPlan::Snap);
     }
 }

@@ -164,6 +164,7 @@ impl Cluster {
             leader_serves: true,
             extended_types: false,
             sync_enabled: true,
+            txnlog_sync: false,
             force_snap_sync: false,
             commit_log_count: self.commit_log,
             bugs: Bugs::default(),
@@ -269,6 +270,7 @@ impl Cluster {
             Output::WriteEpoch { kind, epoch } => match kind {
                 super::io::EpochKind::Accepted => m.disk.epochs.0 = epoch,
                 super::io::EpochKind::Current => m.disk.epochs.1 = epoch,
+                super::io::EpochKind::CurrentTmp => {}
             },
             Output::ConnectLeader { leader } => {
                 if self.cut.contains(&id) || self.cut.contains(&leader) || self.members[&leader].peer.is_none() {
@@ -317,6 +319,12 @@ impl Cluster {
                 self.clients.remove(&conn);
             }
             Output::Vote { .. } => {}
+            Output::ReadLog { link, from, upto } => {
+                let entries: Vec<(Zxid, Bytes)> =
+                    m.disk.log.iter().filter(|(z, _)| *z >= from && *z <= upto).cloned().collect();
+                let reaches = m.disk.log.first().is_some_and(|(z, _)| *z <= from);
+                self.wire.push_back((id, Input::LogRead { link, entries: reaches.then_some(entries) }));
+            }
         }
     }
 
@@ -585,6 +593,20 @@ fn a_learner_ahead_in_the_same_epoch_gets_trunc() {
     assert_eq!(modes.last(), Some(&kind::TRUNC), "{modes:?}");
     all_same(&c);
     assert!(c.members[&ServerId(1)].disk.log.iter().all(|(zz, _)| *zz != z), "the log no longer holds it");
+}
+
+#[test]
+fn a_member_refuses_clients_until_its_role_is_settled() {
+    let mut c = Cluster::new(&[1, 2, 3], &[], 500);
+    c.clients.insert(10, (ServerId(1), VecDeque::new()));
+    let addr = "127.0.0.1:5000".parse().unwrap();
+    c.wire.push_back((ServerId(1), Input::Client(server::Input::Accepted { conn: 10, addr })));
+    let req = ConnectRequest { time_out: 30000, passwd: Some(Bytes::from(vec![0u8; 16])), ..Default::default() };
+    c.wire
+        .push_back((ServerId(1), Input::Client(server::Input::Frame { conn: 10, frame: Bytes::from(req.to_bytes()) })));
+    c.settle();
+    assert!(!c.clients.contains_key(&10), "closed: ZooKeeperServer not running");
+    assert!(c.members[&ServerId(1)].disk.log.is_empty(), "nothing prepared while looking");
 }
 
 #[test]

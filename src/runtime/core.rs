@@ -123,15 +123,22 @@ impl Core {
                 Output::Append { zxid, entry } => self.disk.append(zxid, entry),
                 Output::Truncate { zxid } => self.disk.truncate(zxid),
                 Output::Reload => self.disk.reload(),
+                Output::ReadLog { link, from, upto } => self.disk.read_log(link, from, upto),
                 Output::Snapshot { zxid, image, notify } => self.disk.snapshot(zxid, image, notify),
                 Output::WriteEpoch { kind, epoch } => {
-                    let name = match kind {
-                        EpochKind::Accepted => crate::storage::epoch::ACCEPTED_EPOCH,
-                        EpochKind::Current => crate::storage::epoch::CURRENT_EPOCH,
-                    };
+                    use crate::storage::epoch;
                     // Synchronous on purpose: the next output (an ACKEPOCH, a NEWLEADER ACK,
-                    // LEADERINFO) may only leave once the epoch is on disk.
-                    if let Err(e) = crate::storage::epoch::write_epoch(&self.dirs.snap, name, epoch) {
+                    // LEADERINFO, an append of the new epoch) may only go once this is on disk.
+                    let (name, written) = match kind {
+                        EpochKind::Accepted => {
+                            (epoch::ACCEPTED_EPOCH, epoch::write_epoch(&self.dirs.snap, epoch::ACCEPTED_EPOCH, epoch))
+                        }
+                        EpochKind::Current => {
+                            (epoch::CURRENT_EPOCH, epoch::write_epoch(&self.dirs.snap, epoch::CURRENT_EPOCH, epoch))
+                        }
+                        EpochKind::CurrentTmp => ("currentEpoch.tmp", epoch::write_current_tmp(&self.dirs.snap, epoch)),
+                    };
+                    if let Err(e) = written {
                         tracing::error!("Failed to write new epoch file {name}: {e}");
                         std::process::exit(14);
                     }

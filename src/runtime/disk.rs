@@ -29,6 +29,7 @@ enum Msg {
     Snapshot(Zxid, Box<SnapshotImage>, bool),
     Truncate(Zxid),
     Reload,
+    ReadLog(crate::quorum::io::LinkId, Zxid, Zxid),
     Stop,
 }
 
@@ -48,6 +49,9 @@ pub(crate) struct DiskConfig {
     pub extended_types: bool,
     /// How many replayed entries a reload hands back for the committed log.
     pub commit_log_count: usize,
+    /// `zookeeper.snapshotSizeFactor`: a DIFF may read txn logs up to this fraction of the
+    /// newest snapshot's size.
+    pub snapshot_size_factor: f64,
 }
 
 impl DiskConfig {
@@ -67,6 +71,7 @@ impl DiskConfig {
             restore: RestoreOptions { trust_empty_snapshot: s.trust_empty_snapshot },
             extended_types: s.opts.prep.extended_types,
             commit_log_count: s.commit_log_count,
+            snapshot_size_factor: s.snapshot_size_factor,
         }
     }
 }
@@ -205,6 +210,23 @@ impl Worker {
         }
     }
 
+    /// `getProposalsFromTxnLog` with `calculateTxnLogSizeLimit`.
+    fn read_log(&mut self, link: crate::quorum::io::LinkId, from: Zxid, upto: Zxid) -> bool {
+        let newest = crate::storage::list_by_zxid(&self.cfg.snap_dir, crate::storage::SNAPSHOT_PREFIX)
+            .ok()
+            .and_then(|v| v.last().and_then(|(_, p)| std::fs::metadata(p).ok()).map(|m| m.len()))
+            .unwrap_or(0);
+        let limit = (newest as f64 * self.cfg.snapshot_size_factor) as u64;
+        let entries = match txnlog::read_for_sync(&self.cfg.log_dir, from.0, upto.0, limit) {
+            Ok(e) => e.map(|v| v.into_iter().map(|(z, b)| (Zxid(z), Bytes::from(b))).collect()),
+            Err(e) => {
+                tracing::warn!("reading the txn log for a learner's DIFF failed: {e}");
+                None
+            }
+        };
+        self.send(Input::LogRead { link, entries })
+    }
+
     fn snapshot(&mut self, z: Zxid, img: Box<SnapshotImage>, notify: bool) -> bool {
         if notify {
             if !write_snapshot(&self.cfg.snap_dir, self.cfg.compression, z, &img) {
@@ -245,6 +267,7 @@ impl Worker {
                         ok
                     }
                     Msg::Reload => self.sync() && self.reload(),
+                    Msg::ReadLog(link, from, upto) => self.sync() && self.read_log(link, from, upto),
                     Msg::Stop => {
                         stop = true;
                         true
@@ -289,6 +312,10 @@ impl Disk {
 
     pub(crate) fn reload(&self) {
         let _ = self.tx.send(Msg::Reload);
+    }
+
+    pub(crate) fn read_log(&self, link: crate::quorum::io::LinkId, from: Zxid, upto: Zxid) {
+        let _ = self.tx.send(Msg::ReadLog(link, from, upto));
     }
 
     pub(crate) fn stop(mut self) {

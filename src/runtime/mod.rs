@@ -54,6 +54,8 @@ pub struct Settings {
     pub commit_log_count: usize,
     /// `zookeeper.cnxTimeout`.
     pub cnx_timeout_ms: u64,
+    /// `zookeeper.snapshotSizeFactor`.
+    pub snapshot_size_factor: f64,
     /// The ensemble member's settings; `None` for a standalone server.
     pub peer: Option<PeerOptions>,
     /// The ensemble's voters and observers, for the election.
@@ -175,6 +177,7 @@ pub fn settings_from_config(c: Config) -> anyhow::Result<Settings> {
             }
             c.commit_log_count.max(500) as usize
         },
+        snapshot_size_factor: c.snapshot_size_factor,
         cnx_timeout_ms: c.props.get("zookeeper.cnxTimeout").and_then(|v| v.trim().parse().ok()).unwrap_or(5000),
         peer: None,
         verifier: None,
@@ -213,6 +216,7 @@ fn ensemble_settings(mut s: Settings, c: &Config) -> anyhow::Result<Settings> {
         leader_serves: c.leader_serves,
         extended_types: c.extended_types_enabled,
         sync_enabled: c.sync_enabled,
+        txnlog_sync: c.snapshot_size_factor >= 0.0,
         force_snap_sync: false,
         commit_log_count: s.commit_log_count,
         bugs: Default::default(),

@@ -96,8 +96,12 @@ impl Server {
         self.pipeline = Pipeline::Learner { observer };
     }
 
-    /// Leaving a role: every client is disconnected and nothing in flight survives.
+    /// Leaving a role: every client is disconnected and nothing in flight survives. A txn
+    /// prepared in this very step and not yet handed to the log is dropped with its request
+    /// (logged but never proposed, it would come back on restart as a txn nobody else has).
     pub fn stop_serving(&mut self) {
+        self.outputs
+            .retain(|o| !matches!(o, Output::Append { .. } | Output::Forward { .. } | Output::Revalidate { .. }));
         let mut conns: Vec<ConnId> = self.conns.keys().copied().collect();
         // `conns` is a HashMap: sorted, the close order (and so the output order) is the same every run.
         conns.sort_unstable();

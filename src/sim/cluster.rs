@@ -656,12 +656,14 @@ impl Sim {
             }
             Output::Truncate { zxid } => self.storage(m, DiskOp::Truncate(zxid)),
             Output::Reload => self.storage(m, DiskOp::Reload),
+            Output::ReadLog { link, from, upto } => self.storage(m, DiskOp::ReadLog { link, from, upto }),
             Output::Snapshot { zxid, image, notify } => self.storage(m, DiskOp::Snapshot(zxid, image, notify)),
             Output::WriteEpoch { kind, epoch } => {
                 let disk = &mut self.members[m].disk;
                 match kind {
                     EpochKind::Accepted => disk.write_accepted_epoch(epoch),
                     EpochKind::Current => disk.write_current_epoch(epoch),
+                    EpochKind::CurrentTmp => disk.write_current_epoch_tmp(epoch),
                 }
                 sim_trace!(self.trace, self.now, "m{m} writes {kind:?} epoch {epoch}");
             }

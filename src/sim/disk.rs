@@ -91,6 +91,7 @@ pub struct SimDisk {
     writing: BTreeMap<u64, SnapWrite>,
     accepted_epoch: Option<i64>,
     current_epoch: Option<i64>,
+    current_epoch_tmp: Option<i64>,
     pub appends: u64,
     pub fsyncs: u64,
 }
@@ -178,6 +179,23 @@ impl SimDisk {
 
     pub fn write_current_epoch(&mut self, epoch: i64) {
         self.current_epoch = Some(epoch);
+        // The real write goes through currentEpoch.tmp and a rename: no tmp file is left.
+        self.current_epoch_tmp = None;
+    }
+
+    /// `currentEpoch.tmp`, which `restore` uses when the log is ahead of `currentEpoch`.
+    pub fn write_current_epoch_tmp(&mut self, epoch: i64) {
+        self.current_epoch_tmp = Some(epoch);
+    }
+
+    /// The synced log entries with `from ≤ zxid ≤ upto`, or `None` when the log no longer
+    /// reaches back to `from` (the leader then sends a SNAP).
+    pub fn read_log(&self, from: Zxid, upto: Zxid) -> Option<Vec<(Zxid, Bytes)>> {
+        let first = self.log.first()?;
+        if first.zxid > from {
+            return None;
+        }
+        Some(self.log.iter().filter(|e| e.zxid >= from && e.zxid <= upto).map(|e| (e.zxid, e.data.clone())).collect())
     }
 
     /// The process died: unsynced bytes are lost, some of the unsynced log tail may survive.
@@ -246,7 +264,13 @@ impl SimDisk {
             }
         }
         let last_epoch = tree.last_zxid.epoch();
-        let current = self.current_epoch.unwrap_or(last_epoch);
+        let mut current = self.current_epoch.unwrap_or(last_epoch);
+        if last_epoch > current {
+            // QuorumPeer.loadDataBase: a leftover currentEpoch.tmp wins when the log is ahead.
+            if let Some(t) = self.current_epoch_tmp {
+                current = t;
+            }
+        }
         let accepted = self.accepted_epoch.unwrap_or(last_epoch);
         if refused.is_none() && last_epoch > current {
             refused = Some(format!("The current epoch, {current}, is older than the last zxid, {}", tree.last_zxid));

@@ -57,6 +57,7 @@ impl Sim {
             leader_serves: true,
             extended_types: true,
             sync_enabled: true,
+            txnlog_sync: true,
             force_snap_sync: self.cfg.force_snap_sync,
             commit_log_count: self.cfg.commit_log_count,
             bugs: self.cfg.bugs,

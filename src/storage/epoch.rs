@@ -52,6 +52,20 @@ pub fn write_epoch(snap_dir: &Path, name: &str, value: i64) -> Result<()> {
     super::sync_dir(snap_dir)
 }
 
+/// Writes `currentEpoch.tmp` in place (fsynced, no rename): the value `load_epochs` takes
+/// when the log holds a newer epoch than `currentEpoch`, exactly as Java's loader does with
+/// the leftover of an interrupted atomic write.
+pub fn write_current_tmp(snap_dir: &Path, value: i64) -> Result<()> {
+    let tmp = snap_dir.join(format!("{CURRENT_EPOCH}{TMP_EXTENSION}"));
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(value.to_string().as_bytes())?;
+        f.sync_all()
+    };
+    write().map_err(|e| StorageError::io(&tmp, e))?;
+    super::sync_dir(snap_dir)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Epochs {
     pub current: i64,

@@ -451,6 +451,39 @@ impl TxnLogIterator {
     }
 }
 
+/// A zxid and its entry bytes, as read back from the log.
+pub type LoggedEntry = (i64, Vec<u8>);
+
+/// `ZKDatabase.getProposalsFromTxnLog` for a learner's DIFF: the logged entries with zxid
+/// ≥ `from`, up to and including `upto`, raw. `None` (send a SNAP instead) when the logs do
+/// not reach back to `from`, or when the log files after the first one involved are bigger
+/// than `size_limit` bytes (Java compares file lengths, preallocation included, with
+/// `snapshotSizeFactor` × the newest snapshot's size).
+pub fn read_for_sync(dir: &Path, from: i64, upto: i64, size_limit: u64) -> Result<Option<Vec<LoggedEntry>>> {
+    let files = log_files_from(dir, from)?;
+    // Java's FileTxnIterator.getStorageSize counts the files *after* the one it opened first,
+    // so a single (64 MiB preallocated) log file never exceeds the limit: match it.
+    let size: u64 = files.iter().skip(1).filter_map(|(_, p)| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
+    if size_limit > 0 && size > size_limit {
+        tracing::info!("Txnlog size: {size} exceeds sizeLimit: {size_limit}");
+        return Ok(None);
+    }
+    let Some((first, _)) = files.first() else { return Ok(None) };
+    if *first > from {
+        tracing::warn!("Unable to find proposals from txnlog for zxid: 0x{from:x}");
+        return Ok(None);
+    }
+    let mut it = TxnLogIterator::open(dir, from)?;
+    let mut out = Vec::new();
+    while let Some((e, _)) = it.next_entry()? {
+        if e.zxid > upto {
+            break;
+        }
+        out.push((e.zxid, e.bytes));
+    }
+    Ok(Some(out))
+}
+
 /// Reads every entry of one file (tools and tests). Stops at the file's end like Java.
 pub fn read_file(path: &Path) -> Result<(Vec<RawEntry>, FileEnd)> {
     let mut r = LogFileReader::open(path)?;
