@@ -202,8 +202,8 @@ fn zookeeper_4685_a_learner_joins_under_write_load_and_acks_newleader_first() {
     keeps_everything("4685", scenarios::zk4685(Bugs::default()));
 }
 
-/// A sweep for one known Peer bug: no seed of 1..=200 (3 voters) may show it. Ignored while
-/// the bug is open; run with `cargo test --release --test sim -- --ignored`.
+/// A sweep for one known Peer bug: no seed of 1..=200 (3 voters) may show its evidence.
+/// On demand (`cargo test --release --test sim -- --ignored`), about a minute each.
 fn no_seed_shows(bug: &str) {
     let hits: Vec<u64> = (1..=200)
         .filter(|seed| {
@@ -271,7 +271,7 @@ fn sweep_a_crash_mid_sync_leaves_a_startable_disk() {
 }
 
 #[test]
-#[ignore = "open Peer bug (see the sim report): e.g. ruzk sim --seed 528"]
-fn regression_an_interrupted_trunc_leaves_memory_and_disk_in_step() {
+#[ignore = "sweep, about a minute in release: cargo test --release --test sim -- --ignored"]
+fn sweep_an_interrupted_trunc_leaves_memory_and_disk_in_step() {
     no_seed_shows(known::MEMORY_AHEAD_OF_DISK);
 }
