@@ -108,6 +108,17 @@ impl Sim {
             });
             return false;
         }
+        let on_file = self.members[m].disk.epochs().1;
+        let log_epoch = restored.tree.last_zxid.epoch();
+        if on_file.is_some_and(|f| restored.epochs.1 > f.max(log_epoch)) {
+            sim_trace!(
+                self.trace,
+                self.now,
+                "m{m} starts with currentEpoch {} from currentEpoch.tmp: the file says {on_file:?}, its log reaches epoch {log_epoch}",
+                restored.epochs.1
+            );
+            self.evidence.push((self.now, super::known::EPOCH_TMP_TRUSTED));
+        }
         let now = self.now_for(m);
         let mut server = Server::new(self.server_options(m), restored.tree, now);
         server.stop_serving();
