@@ -179,3 +179,103 @@ def test_expired_session_ephemerals_removed_by_leader(scenario, how):
         ens.wait_ready()
     scenario.check_trees()
     scenario.check_logs("session expiry (%s)" % how)
+
+
+@pytest.mark.parametrize("upgrading", [False, True])
+def test_local_sessions(fresh, topology, upgrading):
+    """`localSessionsEnabled=true`: a session is local to the member it was opened on (no quorum
+    write; `zk_local_sessions` counts it there); its writes through followers still commit; an
+    ephemeral create is refused with EPHEMERALONLOCALSESSION unless
+    `localSessionsUpgradingEnabled=true`, which makes the session global first, so the ephemeral
+    then lives on every member and goes when the session closes."""
+    from kazoo.exceptions import EphemeralOnLocalSessionError
+    cfg = ["localSessionsEnabled=true", "localSessionsUpgradingEnabled=%s" % ("true" if upgrading else "false")]
+    sc = fresh(topology, name="%s-local-%s" % (topology, "up" if upgrading else "noup"), cfg=cfg)
+    ens = sc.ens
+    lead = ens.leader()
+    followers = [m for m in ens.live() if m is not lead]
+    clients = [ens.client([m], auth=False) for m in [lead] + followers]
+    try:
+        for i, c in enumerate(clients):
+            c.create("/local-%d" % i, b"by a local session")
+        for m, c in zip([lead] + followers, clients):
+            mntr = m.flw("mntr")
+            assert "zk_local_sessions\t1" in mntr, (m.name, [l for l in mntr.splitlines() if "sessions" in l])
+        f = clients[1]
+        if upgrading:
+            f.create("/local-eph", b"e", ephemeral=True)
+            for c in clients:
+                c.sync("/")
+                assert c.exists("/local-eph") is not None
+            mntr = followers[0].flw("mntr")
+            assert "zk_local_sessions\t0" in mntr, [l for l in mntr.splitlines() if "sessions" in l]
+            f.stop()
+            f.close()
+            clients[0].sync("/")
+            assert clients[0].exists("/local-eph") is None, "the upgraded session's ephemeral outlived it"
+        else:
+            with pytest.raises(EphemeralOnLocalSessionError):
+                f.create("/local-eph", b"e", ephemeral=True)
+        note("local sessions %s (upgrading %s): writes from every member commit; ephemeral %s"
+             % (topology, upgrading, "after an upgrade" if upgrading else "refused"))
+    finally:
+        for c in clients:
+            try:
+                c.stop()
+                c.close()
+            except Exception:
+                pass
+    sc.check_trees()
+
+
+def test_read_only_mode(fresh, topology):
+    """`-Dreadonlymode.enabled=true` with `localSessionsEnabled=true`: a member cut off from its
+    quorum becomes a read-only server (`isro` says `ro`). As in Java 3.8 it refuses a global
+    session's reconnection, and a new read-only client (a local session) reads and gets
+    NOTREADONLY for writes; when the quorum is back the member serves normally again and the
+    refused global session reconnects and writes."""
+    from kazoo.client import KazooClient
+    from kazoo.exceptions import NotReadOnlyCallError
+    sc = fresh(topology, name="%s-ro" % topology, props=["readonlymode.enabled=true"],
+               cfg=["localSessionsEnabled=true", "localSessionsUpgradingEnabled=true"])
+    ens = sc.ens
+    lead = ens.leader()
+    keep = [m for m in ens.live() if m is not lead][0]
+    hosts = "%s:%d" % (keep.host, keep.client_port)
+    old = KazooClient(hosts=hosts, read_only=True, timeout=10.0)
+    old.start(timeout=30)
+    ro = None
+    try:
+        old.create("/ro-node", b"before", ephemeral=False)
+        old.create("/ro-eph", b"upgrades the session", ephemeral=True)
+        others = [m for m in ens.live() if m is not keep]
+        for m in others:
+            m.stop()
+        deadline = time.monotonic() + 40
+        while keep.flw("isro").strip() != "ro":
+            assert time.monotonic() < deadline, "%s never became read-only: isro %r" % (keep.name, keep.flw("isro"))
+            time.sleep(0.1)
+        ro = KazooClient(hosts=hosts, read_only=True, timeout=10.0)
+        ro.start(timeout=30)
+        assert ro.client_state == "CONNECTED_RO", ro.client_state
+        assert ro.get("/ro-node")[0] == b"before"
+        with pytest.raises(NotReadOnlyCallError):
+            ro.set("/ro-node", b"during")
+        time.sleep(2)
+        assert old.client_state == "CONNECTING", "a global session got back in read-only mode: %s" % old.client_state
+        for m in others:
+            m.start()
+        ens.wait_ready(step="quorum back after read-only")
+        deadline = time.monotonic() + 60
+        while old.client_state != "CONNECTED":
+            assert time.monotonic() < deadline, "the global session never reconnected: %s" % old.client_state
+            time.sleep(0.2)
+        old.set("/ro-node", b"after")
+        note("read-only mode %s: %s served a read-only session, refused writes and the global session, then rejoined"
+             % (topology, keep.name))
+    finally:
+        for c in (ro, old):
+            if c is not None:
+                c.stop()
+                c.close()
+    sc.check_trees()

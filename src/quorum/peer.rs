@@ -76,6 +76,8 @@ pub struct PeerOptions {
     pub sync_enabled: bool,
     /// DIFF a learner behind the committed log from the txn log (`snapshotSizeFactor` ≥ 0).
     pub txnlog_sync: bool,
+    /// `readonlymode.enabled`: serve read-only clients while cut off from a quorum.
+    pub read_only_mode: bool,
     /// Test-only: always SNAP (`LearnerHandler.forceSnapSync`).
     pub force_snap_sync: bool,
     pub commit_log_count: usize,
@@ -113,6 +115,7 @@ impl PeerOptions {
             extended_types: opts.prep.extended_types,
             sync_enabled: true,
             txnlog_sync: false,
+            read_only_mode: false,
             force_snap_sync: false,
             commit_log_count: 500,
             bugs: Bugs::default(),
@@ -270,6 +273,9 @@ pub struct Peer {
     /// applied (Java's `fastForwardDataBase`) and only then does the election start, so
     /// the vote we offer is exactly what our log holds.
     draining: Option<(Zxid, Vec<(TxnEntry, Bytes)>)>,
+    /// `readonlymode.enabled`: when a read-only server starts if we are still looking
+    /// (Java's grace period, `max(2000, tickTime)`).
+    read_only_at: Option<u64>,
     /// Learner connections that arrived while we were still looking, with what they sent.
     held_links: std::collections::BTreeMap<super::io::LinkId, Vec<super::packet::QuorumPacket>>,
 }
@@ -315,6 +321,7 @@ impl Peer {
             looking_since_ms: now.mono_ms,
             election_took_ms: 0,
             draining: None,
+            read_only_at: None,
             held_links: Default::default(),
         };
         if p.opts.standalone {
@@ -376,7 +383,7 @@ impl Peer {
             Role::Following(l) => Some(l.poll_timeout()),
             Role::Standalone | Role::Looking => None,
         };
-        [self.server.poll_timeout(), self.election.poll_timeout(), role].into_iter().flatten().min()
+        [self.server.poll_timeout(), self.election.poll_timeout(), role, self.read_only_at].into_iter().flatten().min()
     }
 
     pub fn handle(&mut self, now: Now, input: Input) {
@@ -443,6 +450,12 @@ impl Peer {
 
     pub fn handle_timeout(&mut self, now: Now) {
         self.now = now;
+        if self.read_only_at.is_some_and(|at| now.mono_ms >= at) {
+            self.read_only_at = None;
+            if matches!(self.role, Role::Looking) && self.draining.is_none() {
+                self.server.start_read_only(now);
+            }
+        }
         self.server.handle_timeout(now);
         self.election.handle_timeout(now.mono_ms);
         match &self.role {
@@ -562,6 +575,11 @@ impl Peer {
             return;
         }
         self.election_took_ms = self.now.mono_ms.saturating_sub(self.looking_since_ms);
+        // A read-only server stops when a role is settled (its clients reconnect to a full one).
+        self.read_only_at = None;
+        if self.server.pipeline() == server::Pipeline::ReadOnly {
+            self.server.stop_serving();
+        }
         let mut ctx = Ctx {
             now: self.now,
             opts: &self.opts,
@@ -654,6 +672,11 @@ impl Peer {
         let now = self.now.mono_ms;
         let info = match &self.role {
             Role::Standalone => return,
+            Role::Looking if self.server.pipeline() == server::Pipeline::ReadOnly => server::RoleInfo {
+                server_state: "read-only".into(),
+                peer_state: Some("looking - election".into()),
+                ..Default::default()
+            },
             Role::Looking => server::RoleInfo {
                 server_state: "looking".into(),
                 peer_state: Some("looking - election".into()),
@@ -680,6 +703,9 @@ impl Peer {
     fn start_looking(&mut self) {
         self.role = Role::Looking;
         self.looking_since_ms = self.now.mono_ms;
+        if self.opts.read_only_mode {
+            self.read_only_at = Some(self.now.mono_ms + self.opts.tick_ms.max(2000));
+        }
         let last = self.server.tree.last_zxid;
         tracing::info!(
             "LOOKING: my id = {}, my last zxid = 0x{:x}, current epoch = {}",

@@ -165,6 +165,7 @@ impl Cluster {
             extended_types: false,
             sync_enabled: true,
             txnlog_sync: false,
+            read_only_mode: false,
             force_snap_sync: false,
             commit_log_count: self.commit_log,
             bugs: Bugs::default(),

@@ -148,6 +148,8 @@ pub fn settings_from_config(c: Config) -> anyhow::Result<Settings> {
         container_max_per_minute: c.container_max_per_minute.max(0) as u32,
         container_max_never_used_ms: c.container_max_never_used_interval_ms,
         config: Arc::new(c.clone()),
+        local_sessions: c.local_sessions_enabled,
+        local_sessions_upgrading: c.local_sessions_upgrading_enabled,
     };
     use crate::config::SnapshotCompression as Sc;
     use crate::storage::snapshot::Compression;
@@ -217,6 +219,7 @@ fn ensemble_settings(mut s: Settings, c: &Config) -> anyhow::Result<Settings> {
         extended_types: c.extended_types_enabled,
         sync_enabled: c.sync_enabled,
         txnlog_sync: c.snapshot_size_factor >= 0.0,
+        read_only_mode: c.readonly_mode,
         force_snap_sync: false,
         commit_log_count: s.commit_log_count,
         bugs: Default::default(),

@@ -31,6 +31,9 @@ pub enum Pipeline {
     Learner {
         observer: bool,
     },
+    /// `ReadOnlyZooKeeperServer`: cut off from the quorum with `readonlymode.enabled`, only
+    /// clients that asked for read-only mode, reads only.
+    ReadOnly,
     /// Not serving: looking or syncing.
     Down,
 }
@@ -82,6 +85,7 @@ impl Server {
         for (&id, &to) in &self.tree.sessions {
             self.sessions.add(SessionId(id), to, now.mono_ms, None);
         }
+        self.local_sessions = Sessions::new(self.opts.tick_ms, SessionId(0));
         self.pipeline = Pipeline::Leader { serve_clients };
         self.next_container_check = now.mono_ms + self.opts.container_check_interval_ms;
     }
@@ -93,7 +97,21 @@ impl Server {
         self.touched.clear();
         self.last_zxid = self.tree.last_zxid;
         self.committed_zxid = self.tree.last_zxid;
+        self.local_sessions = Sessions::new(self.opts.tick_ms, SessionId(0));
         self.pipeline = Pipeline::Learner { observer };
+    }
+
+    /// `ReadOnlyZooKeeperServer.startup`: serve read-only clients from the tree as it is. As in
+    /// Java 3.8, only local sessions can be served (`localSessionsEnabled`): a global session's
+    /// reconnection is refused and a new session without local sessions gets NOTREADONLY.
+    pub fn start_read_only(&mut self, now: Now) {
+        self.now = now;
+        tracing::info!("Read-only server started");
+        self.sessions = Sessions::new(self.opts.tick_ms, session::first_session_id(now.wall_ms, self.opts.server_id));
+        self.last_zxid = self.tree.last_zxid;
+        self.committed_zxid = self.tree.last_zxid;
+        self.local_sessions = Sessions::new(self.opts.tick_ms, SessionId(0));
+        self.pipeline = Pipeline::ReadOnly;
     }
 
     /// Leaving a role: every client is disconnected and nothing in flight survives. A txn
@@ -145,7 +163,12 @@ impl Server {
             self.sessions.add(session, timeout, self.now.mono_ms, None);
             Ok(())
         } else {
-            self.sessions.check(session)
+            match self.sessions.check(session) {
+                // LeaderSessionTracker.checkSession: with local sessions on, a session another
+                // member made and we never heard of is that member's local session.
+                Err(_) if self.opts.local_sessions && (session.0 >> 56) != self.opts.server_id.0 => Ok(()),
+                r => r,
+            }
         };
         self.prepare_write(None, session, cxid, op, body, ok, &auth);
     }

@@ -53,6 +53,12 @@ impl Server {
             self.close(conn);
             return;
         }
+        let read_only = self.pipeline == super::Pipeline::ReadOnly;
+        if read_only && req.read_only != Some(true) {
+            tracing::info!("Refusing session request for not-read-only client {conn}");
+            self.close(conn);
+            return;
+        }
         if req.last_zxid_seen > self.tree.last_zxid.0 {
             tracing::info!(
                 "Refusing session request for client as it has seen zxid 0x{:x} our last zxid is 0x{:x}",
@@ -67,12 +73,26 @@ impl Server {
             self.opts.max_session_timeout_ms.max(self.opts.min_session_timeout_ms),
         );
         let now = self.now;
+        let local = self.makes_local_sessions();
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
         c.read_only_byte = req.read_only.is_some();
         c.stats.received += 1;
         self.stats.packets_received += 1;
+        if req.session_id == 0 && local {
+            let id = self.sessions.next_id;
+            self.sessions.next_id = SessionId(self.sessions.next_id.0.wrapping_add(1));
+            self.create_local_session(conn, id, timeout);
+            return;
+        }
+        if req.session_id == 0 && read_only {
+            // ReadOnlyRequestProcessor answers a global createSession with NOTREADONLY: a bare
+            // ReplyHeader where the client expects its ConnectResponse.
+            let f = reply::reply(0, self.tree.last_zxid.0, crate::jute::error_code::NOT_READ_ONLY, &[]);
+            self.send(conn, f);
+            return;
+        }
         if req.session_id == 0 {
             let id = self.sessions.next_id;
             self.sessions.next_id = SessionId(id.0.wrapping_add(1));
@@ -92,6 +112,24 @@ impl Server {
             self.close(o);
         }
         let good_pw = req.passwd.as_deref() == Some(&session::password(id)[..]);
+        if read_only {
+            // ReadOnlyZooKeeperServer.validateSession: a global session may not come back in
+            // read-only mode (the connection closes); a local one of this server may.
+            if self.tree.sessions.contains_key(&id.0) {
+                tracing::info!("Refusing global session reconnection in RO mode {conn}");
+                self.close(conn);
+                return;
+            }
+            let valid = good_pw && self.local_sessions.touch(id, Some(timeout), now.mono_ms);
+            if valid {
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.session = id;
+                    c.state = ConnState::Ready;
+                }
+            }
+            self.finish_session_init(conn, valid, id, timeout);
+            return;
+        }
         if good_pw && matches!(self.pipeline, super::Pipeline::Learner { .. }) {
             // LearnerZooKeeperServer.revalidateSession: the leader owns session liveness.
             self.revalidate(conn, id, timeout);
@@ -120,7 +158,7 @@ impl Server {
             time_out: if valid { timeout } else { 0 },
             session_id: if valid { id.0 } else { 0 },
             passwd: Bytes::copy_from_slice(&if valid { session::password(id) } else { [0u8; 16] }),
-            read_only: if c.read_only_byte { Some(false) } else { None },
+            read_only: c.read_only_byte.then_some(self.pipeline == super::Pipeline::ReadOnly),
         };
         let f = reply::frame(|b| resp.encode(b));
         self.send(conn, f);

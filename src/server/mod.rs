@@ -12,6 +12,7 @@
 mod ensemble;
 pub mod fourlw;
 mod handshake;
+mod local_sessions;
 pub mod persist;
 pub mod prep;
 pub mod read;
@@ -62,6 +63,10 @@ pub struct Options {
     pub container_max_never_used_ms: i64,
     /// The configuration, for the four-letter words that print it.
     pub config: std::sync::Arc<crate::config::Config>,
+    /// `localSessionsEnabled` (ensemble members only).
+    pub local_sessions: bool,
+    /// `localSessionsUpgradingEnabled`.
+    pub local_sessions_upgrading: bool,
 }
 
 /// Process and disk facts the runtime measures for the four-letter words.
@@ -87,6 +92,8 @@ impl Default for Options {
             container_max_per_minute: 10000,
             container_max_never_used_ms: 0,
             config: std::sync::Arc::new(crate::config::Config::default_standalone(std::path::Path::new("/tmp"))),
+            local_sessions: false,
+            local_sessions_upgrading: false,
         }
     }
 }
@@ -192,6 +199,8 @@ pub struct Server {
     pub tree: DataTree,
     pending: Pending,
     sessions: Sessions,
+    /// Local sessions (`localSessionsEnabled`): known only here, expired here.
+    local_sessions: Sessions,
     watches: Watches,
     conns: HashMap<ConnId, Conn>,
     queue: VecDeque<Work>,
@@ -225,7 +234,9 @@ impl Server {
             sessions.add(SessionId(id), to, now.mono_ms, None);
         }
         let last = tree.last_zxid;
+        let local_sessions = Sessions::new(opts.tick_ms, SessionId(0));
         Server {
+            local_sessions,
             next_container_check: now.mono_ms + opts.container_check_interval_ms,
             opts,
             tree,
@@ -252,15 +263,13 @@ impl Server {
 
     /// When `handle_timeout` should next be called (monotonic ms).
     pub fn poll_timeout(&self) -> Option<u64> {
+        let local = self.local_sessions.next_expiry();
         if !self.prepares() {
-            return None;
+            return local;
         }
         let s = self.sessions.next_expiry();
         let c = Some(self.next_container_check);
-        match (s, c) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [s, c, local].into_iter().flatten().min()
     }
 
     pub fn handle(&mut self, now: Now, input: Input) {
@@ -290,7 +299,8 @@ impl Server {
 
     pub fn handle_timeout(&mut self, now: Now) {
         self.now = now;
-        // Only the leader (or a standalone server) expires sessions and reaps containers.
+        self.expire_local_sessions(now.mono_ms);
+        // Only the leader (or a standalone server) expires global sessions and reaps containers.
         if !self.prepares() {
             return;
         }
@@ -305,7 +315,15 @@ impl Server {
     }
 
     fn timeout_of(&self, id: SessionId) -> i32 {
-        self.sessions.map.get(&id).map_or(0, |s| s.timeout_ms)
+        self.sessions.map.get(&id).or_else(|| self.local_sessions.map.get(&id)).map_or(0, |s| s.timeout_ms)
+    }
+
+    /// A session this server may act for: local here, or global.
+    fn check_session(&self, id: SessionId) -> Result<(), i32> {
+        if self.is_local_session(id) {
+            return self.local_sessions.check(id);
+        }
+        self.sessions.check(id)
     }
 
     pub fn last_zxid(&self) -> Zxid {
@@ -380,10 +398,20 @@ impl Server {
         c.stats.received += 1;
         self.stats.packets_received += 1;
         let session = c.session;
-        self.sessions.touch(session, None, now.mono_ms);
-        if let Pipeline::Learner { .. } = self.pipeline {
+        if self.is_local_session(session) {
+            self.local_sessions.touch(session, None, now.mono_ms);
+        } else {
+            self.sessions.touch(session, None, now.mono_ms);
+        }
+        if matches!(self.pipeline, Pipeline::Learner { .. }) && !self.is_local_session(session) {
             let timeout = self.timeout_of(session);
             self.touched.insert(session, timeout);
+        }
+        let read_only = self.pipeline == Pipeline::ReadOnly;
+        if read_only && (opcode::is_client_write(h.type_) || matches!(h.type_, op::SYNC | op::CHECK)) {
+            // ReadOnlyRequestProcessor: writes, syncs and (global) closeSession get NOTREADONLY.
+            self.reply(conn, h.xid, NOT_READ_ONLY, &[]);
+            return;
         }
         match h.type_ {
             op::AUTH => self.on_auth(conn, body),
@@ -391,8 +419,13 @@ impl Server {
                 self.reply(conn, h.xid, AUTH_FAILED, &[]);
                 self.close(conn);
             }
+            op::CLOSE_SESSION if self.is_local_session(session) => self.end_local_session(session, Some(conn), h.xid),
             t if opcode::is_client_write(t) => {
-                let ok = self.sessions.check(session);
+                if let Err(e) = self.upgrade_if_needed(session, t, &body) {
+                    self.reply(conn, h.xid, e, &[]);
+                    return;
+                }
+                let ok = self.check_session(session);
                 self.submit_write(Some(conn), session, h.xid, t, &body, ok);
             }
             op::SYNC if matches!(self.pipeline, Pipeline::Learner { .. }) => {
@@ -573,7 +606,7 @@ impl Server {
             self.send(conn, f);
             return;
         }
-        if let Err(e) = self.sessions.check(session) {
+        if let Err(e) = self.check_session(session) {
             self.reply(conn, xid, e, &[]);
             return;
         }

@@ -58,6 +58,7 @@ impl Sim {
             extended_types: true,
             sync_enabled: true,
             txnlog_sync: true,
+            read_only_mode: false,
             force_snap_sync: self.cfg.force_snap_sync,
             commit_log_count: self.cfg.commit_log_count,
             bugs: self.cfg.bugs,

@@ -33,6 +33,7 @@ impl Server {
         let cwd = std::path::PathBuf::from(".");
         let mut info = FourLwInfo::from_config(&self.opts.config, &cwd);
         info.serving = self.is_serving();
+        info.read_only = self.pipeline() == crate::server::Pipeline::ReadOnly;
         if !self.role.server_state.is_empty() {
             info.server_state = self.role.server_state.clone();
             info.peer_state = self.role.peer_state.clone();
@@ -101,6 +102,7 @@ impl Server {
         info.ephemerals_count = self.tree.ephemeral_count() as i64;
         info.approximate_data_size = self.tree.approximate_data_size() as i64;
         info.global_sessions = self.sessions.map.len() as i64;
+        info.local_sessions = self.local_sessions.map.len() as i64;
         info.open_file_descriptor_count = io.open_fds;
         info.max_file_descriptor_count = io.max_fds;
         info.uptime_ms = self.now.mono_ms as i64;
