@@ -191,6 +191,10 @@ impl Sim {
 
     pub(super) fn packet_sent(&mut self, from: usize, to: usize, p: &QuorumPacket) {
         self.stats.packets += 1;
+        if p.type_ == kind::TRUNC && p.zxid == Zxid::NONE {
+            sim_trace!(self.trace, self.now, "m{from} tells m{to} to TRUNC to -1 (its whole log)");
+            self.evidence.push((self.now, super::known::TRUNC_TO_NONE));
+        }
         if self.record_packets {
             self.sent.push(Sent { at_ms: self.now, from, to, type_: p.type_, zxid: p.zxid });
         }

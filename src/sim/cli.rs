@@ -262,6 +262,13 @@ fn report_failure(args: &SimArgs, sim: &Sim, o: &Outcome) {
         println!("  looks like a known Peer bug: {bug}");
     }
     println!("  members: {}", sim.roles());
+    let epochs: Vec<String> = sim.ghost.epochs().iter().map(|(e, i)| format!("{e}:m{}@{}", i.leader, i.base)).collect();
+    println!("  epochs (epoch:leader@base): {}", epochs.join(" "));
+    if args.trace {
+        if let Some(d) = sim.ghost.first_divergence(true) {
+            println!("  first divergence from the history: {d}");
+        }
+    }
     for m in 0..sim.members.len() {
         println!("  {}", sim.describe_disk(m));
         println!("    {}", sim.diagnose_disk(m));

@@ -207,7 +207,6 @@ pub(super) enum Event {
     SnapshotSynced {
         m: usize,
         inc: u64,
-        zxid: Zxid,
         generation: u64,
     },
     /// A blocking storage request (a reload) finished.
@@ -305,6 +304,8 @@ pub struct Sim {
     pub delivered: Vec<Sent>,
     /// Log entries truncations dropped: (member, zxid) → when (for classifying failures).
     pub truncated: BTreeMap<(usize, Zxid), u64>,
+    /// Known-bug evidence seen so far (when, which bug), for classifying failures.
+    pub evidence: Vec<(u64, &'static str)>,
     pub record_packets: bool,
     /// Election messages are dropped with this probability (per mille).
     pub vote_drop_per_mille: u32,
@@ -375,6 +376,7 @@ impl Sim {
             sent: Vec::new(),
             delivered: Vec::new(),
             truncated: BTreeMap::new(),
+            evidence: Vec::new(),
             record_packets: false,
             vote_drop_per_mille: 0,
             cfg,
@@ -495,7 +497,7 @@ impl Sim {
                 }
             }
             Event::Fsync { m, inc, upto } => self.on_fsync(m, inc, upto),
-            Event::SnapshotSynced { m, inc, zxid, generation } => self.on_snapshot_synced(m, inc, zxid, generation),
+            Event::SnapshotSynced { m, inc, generation } => self.on_snapshot_synced(m, inc, generation),
             Event::DiskDone { m, inc, input } => self.on_disk_done(m, inc, input),
             Event::Link { id, dir } => self.on_link_event(id, dir),
             Event::Conn { id, dir } => self.on_conn_event(id, dir),
@@ -654,10 +656,7 @@ impl Sim {
             }
             Output::Truncate { zxid } => self.storage(m, DiskOp::Truncate(zxid)),
             Output::Reload => self.storage(m, DiskOp::Reload),
-            Output::ReadLog { link, from, upto } => {
-                let entries = self.members[m].disk.read_log(from, upto);
-                self.deliver(m, Input::LogRead { link, entries });
-            }
+            Output::ReadLog { link, from, upto } => self.storage(m, DiskOp::ReadLog { link, from, upto }),
             Output::Snapshot { zxid, image, notify } => self.storage(m, DiskOp::Snapshot(zxid, image, notify)),
             Output::WriteEpoch { kind, epoch } => {
                 let disk = &mut self.members[m].disk;

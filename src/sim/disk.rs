@@ -8,7 +8,13 @@
 //!   flight at a time and covers every append made before it started (group commit, as
 //!   Java's `SyncRequestProcessor` batches), so the synced entries are always a prefix.
 //! - A crash drops the unsynced tail, sometimes only its later part (the kernel may have
-//!   written some pages back already), and every snapshot not yet synced.
+//!   written some pages back already).
+//! - Snapshots are written as `storage::snapshot::write_snapshot` does: to a temporary file,
+//!   fsynced, then renamed into place. So a snapshot appears, complete and synced, when its
+//!   write finishes; until then the old file (if any) stays, and a crash loses only the
+//!   write in progress. A write in progress is not undone by a truncation that happens
+//!   meanwhile: the rename still lands afterwards, as it would on the runtime's snapshot
+//!   thread.
 //! - Epoch files are written durably at once (Java writes them with `AtomicFileOutputStream`,
 //!   which fsyncs before the rename).
 //! - Truncation is treated as durable when done (Java truncates with `setLength` and deletes
@@ -35,13 +41,20 @@ pub struct LogEntry {
     pub synced: bool,
 }
 
+/// A snapshot file in place (always complete and synced: it was renamed in after fsync).
 #[derive(Clone, Debug)]
 pub struct SnapFile {
     pub image: Box<SnapshotImage>,
-    pub synced: bool,
-    pub notify: bool,
-    /// Which write this is, so a completion for an overwritten file is ignored.
-    generation: u64,
+    /// Which write put it there.
+    pub generation: u64,
+}
+
+/// A snapshot being written (the temporary file).
+#[derive(Clone, Debug)]
+struct SnapWrite {
+    zxid: Zxid,
+    image: Box<SnapshotImage>,
+    notify: bool,
 }
 
 /// What a crash destroyed, for the trace.
@@ -74,8 +87,8 @@ pub struct SimDisk {
     fsync_upto: Option<u64>,
     snaps: BTreeMap<Zxid, SnapFile>,
     next_generation: u64,
-    /// Snapshot writes whose completion the peer waits for.
-    notify_generations: std::collections::BTreeSet<u64>,
+    /// Snapshot writes in progress, by generation.
+    writing: BTreeMap<u64, SnapWrite>,
     accepted_epoch: Option<i64>,
     current_epoch: Option<i64>,
     current_epoch_tmp: Option<i64>,
@@ -143,33 +156,21 @@ impl SimDisk {
         dropped
     }
 
-    /// Writes `snapshot.<zxid>` (unsynced until `end_snapshot`); returns its generation.
+    /// Starts writing `snapshot.<zxid>`; it appears when `end_snapshot` says the write is
+    /// done. Returns the write's generation.
     pub fn begin_snapshot(&mut self, zxid: Zxid, image: Box<SnapshotImage>, notify: bool) -> u64 {
         self.next_generation += 1;
         let generation = self.next_generation;
-        if notify {
-            self.notify_generations.insert(generation);
-        }
-        self.snaps.insert(zxid, SnapFile { image, synced: false, notify, generation });
+        self.writing.insert(generation, SnapWrite { zxid, image, notify });
         generation
     }
 
-    /// The snapshot write finished syncing. Returns whether the peer asked to be told.
-    ///
-    /// A file rewritten meanwhile (a snapCount snapshot at the zxid a SNAP sync just wrote)
-    /// holds the same state, so an older write's completion still makes it durable and
-    /// still answers the write that asked to be told. A file truncated away answers nothing.
-    pub fn end_snapshot(&mut self, zxid: Zxid, generation: u64) -> bool {
-        let asked = self.notify_generations.remove(&generation);
-        match self.snaps.get_mut(&zxid) {
-            Some(s) if s.generation >= generation => {
-                if s.generation == generation || !s.synced {
-                    s.synced = true;
-                }
-                asked
-            }
-            _ => false,
-        }
+    /// A snapshot write finished: fsynced and renamed into place. Returns its zxid and
+    /// whether the peer asked to be told, or `None` if a crash lost it meanwhile.
+    pub fn end_snapshot(&mut self, generation: u64) -> Option<(Zxid, bool)> {
+        let w = self.writing.remove(&generation)?;
+        self.snaps.insert(w.zxid, SnapFile { image: w.image, generation });
+        Some((w.zxid, w.notify))
     }
 
     pub fn write_accepted_epoch(&mut self, epoch: i64) {
@@ -220,14 +221,13 @@ impl SimDisk {
         for e in &mut self.log {
             e.synced = true;
         }
-        let before = self.snaps.len();
-        self.snaps.retain(|_, s| s.synced);
-        self.notify_generations.clear();
+        let lost = self.writing.len();
+        self.writing.clear();
         self.fsync_upto = None;
         CrashLoss {
             log_entries_lost: unsynced - kept,
             log_entries_kept_unsynced: kept,
-            snapshots_lost: before - self.snaps.len(),
+            snapshots_lost: lost,
             first_lost,
         }
     }
@@ -297,15 +297,20 @@ impl SimDisk {
         self.log.iter().find(|e| e.zxid == zxid && e.synced)
     }
 
-    /// Synced snapshots at or after `zxid`, oldest first.
+    /// Snapshots (all synced) at or after `zxid`, oldest first.
     pub fn synced_snapshots_from(&self, zxid: Zxid) -> impl Iterator<Item = (&Zxid, &SnapFile)> {
-        self.snaps.range(zxid..).filter(|(_, s)| s.synced)
+        self.snaps.range(zxid..)
+    }
+
+    /// Snapshot writes in progress.
+    pub fn snapshots_being_written(&self) -> usize {
+        self.writing.len()
     }
 
     /// The last zxid a restart would recover (synced state only).
     pub fn last_synced_zxid(&self) -> Zxid {
         let log = self.log.iter().rev().find(|e| e.synced).map(|e| e.zxid);
-        let snap = self.snaps.iter().rev().find(|(_, s)| s.synced).map(|(z, _)| *z);
+        let snap = self.snaps.keys().next_back().copied();
         log.max(snap).unwrap_or(Zxid::ZERO)
     }
 }
@@ -393,14 +398,19 @@ mod tests {
     }
 
     #[test]
-    fn unsynced_snapshots_vanish_in_a_crash_and_truncate_drops_newer_ones() {
+    fn a_snapshot_appears_only_once_written_and_a_crash_loses_only_the_write_in_progress() {
         let mut d = SimDisk::new();
         let img = Box::new(image_from_tree(&DataTree::new(true)));
         let g1 = d.begin_snapshot(z(2), img.clone(), true);
-        assert!(d.end_snapshot(z(2), g1));
+        assert!(d.snapshots().is_empty(), "not in place before the rename");
+        assert_eq!(d.end_snapshot(g1), Some((z(2), true)));
+        let g2 = d.begin_snapshot(z(2), img.clone(), false);
         d.begin_snapshot(z(5), img.clone(), false);
-        d.crash(&mut Rng::new(1));
-        assert_eq!(d.snapshots().keys().copied().collect::<Vec<_>>(), vec![z(2)]);
+        let loss = d.crash(&mut Rng::new(1));
+        assert_eq!(loss.snapshots_lost, 2);
+        assert_eq!(d.snapshots().keys().copied().collect::<Vec<_>>(), vec![z(2)], "the old copy survives its rewrite");
+        assert_eq!(d.snapshots()[&z(2)].generation, g1);
+        assert_eq!(d.end_snapshot(g2), None, "the crash lost that write");
         d.append(z(3), create(z(3).0, "/x"));
         d.truncate(z(1));
         assert!(d.snapshots().is_empty());
@@ -408,17 +418,13 @@ mod tests {
     }
 
     #[test]
-    fn a_snapshot_rewritten_before_it_synced_still_answers_the_write_that_waits() {
+    fn a_snapshot_write_in_progress_lands_after_a_truncation_like_the_runtime_thread() {
         let mut d = SimDisk::new();
         let img = Box::new(image_from_tree(&DataTree::new(true)));
-        let sync = d.begin_snapshot(z(3), img.clone(), true);
-        let again = d.begin_snapshot(z(3), img.clone(), false);
-        assert!(!d.end_snapshot(z(3), again), "the rewrite asked for nothing");
-        assert!(d.end_snapshot(z(3), sync), "the SNAP write is still answered");
-        assert!(d.snapshots()[&z(3)].synced);
-        let gone = d.begin_snapshot(z(4), img, true);
+        let g = d.begin_snapshot(z(4), img, false);
         d.truncate(z(3));
-        assert!(!d.end_snapshot(z(4), gone), "a truncated file answers nothing");
+        assert_eq!(d.end_snapshot(g), Some((z(4), false)));
+        assert!(d.snapshots().contains_key(&z(4)));
     }
 
     #[test]
@@ -433,7 +439,7 @@ mod tests {
             t.apply(&x.header, &x.txn);
         }
         let g = d.begin_snapshot(z(2), Box::new(image_from_tree(&t)), false);
-        d.end_snapshot(z(2), g);
+        d.end_snapshot(g);
         d.write_current_epoch(1);
         d.write_accepted_epoch(1);
         let r = d.restore(true);

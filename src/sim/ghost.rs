@@ -245,6 +245,29 @@ impl Ghost {
             .collect()
     }
 
+    /// The first zxid (in order) at which a member's observed tree differs from what the
+    /// history to that zxid replays to: where the trees and the history parted (expensive;
+    /// for failure reports).
+    pub fn first_divergence(&self, extended_types: bool) -> Option<String> {
+        for (z, (digest, member)) in &self.observed {
+            if z.counter() == 0 {
+                continue;
+            }
+            match self.replay(*z, extended_types) {
+                Ok(t) if t.digest() == *digest => {}
+                Ok(t) => {
+                    return Some(format!(
+                    "m{member}'s tree at {z} (digest {digest:x}) is not the history to {z} (digest {:x}, chain {:?})",
+                    t.digest(),
+                    self.chain(*z).unwrap_or_default()
+                ))
+                }
+                Err(_) => {}
+            }
+        }
+        None
+    }
+
     /// The tree the history ending at `tip` produces, replayed from an empty database.
     pub fn replay(&self, tip: Zxid, extended_types: bool) -> Result<DataTree, String> {
         let chain = self.chain(tip)?;

@@ -84,6 +84,22 @@ impl Sim {
     pub(super) fn start_member(&mut self, m: usize) -> bool {
         let disk = self.describe_disk(m);
         sim_trace!(self.trace, self.now, "{disk}");
+        // A restart replays the log: say so when it holds txns outside its own history, or
+        // misses some of them (evidence for the failure that usually follows).
+        let (orphans, holes) = (self.orphans(m), self.holes(m));
+        if !orphans.is_empty() {
+            sim_trace!(self.trace, self.now, "m{m} restarts with txns no leader kept in its log: {orphans:?}");
+            self.evidence.push((self.now, super::known::ORPHAN_APPEND));
+        }
+        if !holes.is_empty() {
+            sim_trace!(
+                self.trace,
+                self.now,
+                "m{m} restarts with {} txns of its history missing from its log",
+                holes.len()
+            );
+            self.evidence.push((self.now, super::known::MEMORY_AHEAD_OF_DISK));
+        }
         let restored = self.members[m].disk.restore(true);
         if let Some(why) = restored.refused {
             self.violate(Violation {
@@ -92,6 +108,17 @@ impl Sim {
                 detail: format!("m{m} cannot start from its disk: {why}"),
             });
             return false;
+        }
+        let on_file = self.members[m].disk.epochs().1;
+        let log_epoch = restored.tree.last_zxid.epoch();
+        if on_file.is_some_and(|f| restored.epochs.1 > f.max(log_epoch)) {
+            sim_trace!(
+                self.trace,
+                self.now,
+                "m{m} starts with currentEpoch {} from currentEpoch.tmp: the file says {on_file:?}, its log reaches epoch {log_epoch}",
+                restored.epochs.1
+            );
+            self.evidence.push((self.now, super::known::EPOCH_TMP_TRUSTED));
         }
         let now = self.now_for(m);
         let mut server = Server::new(self.server_options(m), restored.tree, now);
@@ -216,8 +243,7 @@ impl Sim {
     pub fn describe_disk(&self, m: usize) -> String {
         let d = &self.members[m].disk;
         let all = d.snapshots();
-        let mut snaps: Vec<String> =
-            all.iter().rev().take(4).map(|(z, s)| format!("{z}{}", if s.synced { "" } else { "(unsynced)" })).collect();
+        let mut snaps: Vec<String> = all.keys().rev().take(4).map(|z| z.to_string()).collect();
         snaps.reverse();
         if all.len() > 4 {
             snaps.insert(0, format!("{} older ..", all.len() - 4));
@@ -233,8 +259,12 @@ impl Sim {
             }
         }
         format!(
-            "m{m} disk: snapshots [{}], log {} entries {}..{} ({unsynced} unsynced, breaks at [{}]), epochs {:?}",
+            "m{m} disk: snapshots [{}]{}, log {} entries {}..{} ({unsynced} unsynced, breaks at [{}]), epochs {:?}",
             snaps.join(" "),
+            match d.snapshots_being_written() {
+                0 => String::new(),
+                n => format!(" (+{n} being written)"),
+            },
             log.len(),
             log.first().map(|e| e.zxid.to_string()).unwrap_or_default(),
             log.last().map(|e| e.zxid.to_string()).unwrap_or_default(),
@@ -276,8 +306,10 @@ impl Sim {
             tree.apply(&t.header, &t.txn);
             if let Some((dg, who)) = self.ghost.observed(e.zxid) {
                 if dg != tree.digest() {
-                    let canon =
-                        self.ghost.replay(e.zxid, true).map(|t| format!("{:x}", t.digest())).unwrap_or_else(|e| e);
+                    let canon = match self.ghost.replay(e.zxid, true) {
+                        Ok(c) => format!("{:x} ({})", c.digest(), tree_diff(&tree, &c)),
+                        Err(e) => e,
+                    };
                     out.push(format!(
                         "after replaying {} (type {} session 0x{:x}) the digest is {:x}, m{who} had {dg:x}, \
                          the canonical history gives {canon}",
@@ -320,4 +352,50 @@ impl Sim {
         let Ok(chain) = self.ghost.chain(tip) else { return Vec::new() };
         d.log().iter().filter(|e| e.zxid > since && !super::ghost::contains(&chain, e.zxid)).map(|e| e.zxid).collect()
     }
+
+    /// Txns of the history ending at the log's last entry that a restart would need (after
+    /// the newest snapshot) but the log does not hold: holes a replay silently skips.
+    pub fn holes(&self, m: usize) -> Vec<crate::types::Zxid> {
+        let d = &self.members[m].disk;
+        let since = d.snapshots().keys().next_back().copied().unwrap_or(crate::types::Zxid::ZERO);
+        let Some(tip) = d.log().last().map(|e| e.zxid) else { return Vec::new() };
+        let Ok(chain) = self.ghost.chain(tip) else { return Vec::new() };
+        let have: std::collections::BTreeSet<crate::types::Zxid> = d.log().iter().map(|e| e.zxid).collect();
+        let mut missing = Vec::new();
+        for (epoch, last) in &chain {
+            for c in 1..=*last {
+                let z = crate::types::Zxid::new(*epoch as u32, c);
+                if z > since && z <= tip && !have.contains(&z) {
+                    missing.push(z);
+                }
+            }
+        }
+        missing
+    }
+}
+
+/// The first few nodes two trees disagree on, for failure reports.
+fn tree_diff(a: &crate::tree::DataTree, b: &crate::tree::DataTree) -> String {
+    let collect = |t: &crate::tree::DataTree| {
+        let mut m = std::collections::BTreeMap::new();
+        t.walk(|p, n| {
+            m.insert(p.to_string(), (n.data.clone(), n.stat.clone()));
+        });
+        m
+    };
+    let (x, y) = (collect(a), collect(b));
+    let mut diffs = Vec::new();
+    for (p, v) in &x {
+        match y.get(p) {
+            None => diffs.push(format!("{p} only on disk")),
+            Some(w) if w != v => diffs.push(format!("{p} differs: disk {:?} vs history {:?}", v.1, w.1)),
+            _ => {}
+        }
+    }
+    for p in y.keys().filter(|p| !x.contains_key(*p)) {
+        diffs.push(format!("{p} only in the history"));
+    }
+    let n = diffs.len();
+    diffs.truncate(3);
+    format!("{n} nodes differ: {}", diffs.join("; "))
 }

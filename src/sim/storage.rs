@@ -2,7 +2,8 @@
 //! the order the core issued them. Appends are written at once and synced by group commit;
 //! a snapshot for a SNAP sync, a truncation and a reload first sync every earlier append, and
 //! the synced snapshot and the reload *block* the thread: later requests wait until they
-//! finish. Ordinary (`snapCount`) snapshots are written on a thread of their own and block
+//! finish. A leader's read of its txn log (to DIFF a learner from it) also runs in order,
+//! after a sync. Ordinary (`snapCount`) snapshots are written on a thread of their own and block
 //! nothing. Epoch files are written by the core itself, synchronously, so they are not here.
 //!
 //! The Peer relies on this order (a log entry after a SNAP must never be durable before the
@@ -22,6 +23,12 @@ pub(super) enum DiskOp {
     Truncate(Zxid),
     Reload,
     Snapshot(Zxid, Box<SnapshotImage>, bool),
+    /// A leader reads its txn log to DIFF a learner from it (`LogRead` follows).
+    ReadLog {
+        link: crate::quorum::io::LinkId,
+        from: Zxid,
+        upto: Zxid,
+    },
 }
 
 impl Sim {
@@ -62,6 +69,13 @@ impl Sim {
                 let input = Input::Reloaded { tree: Box::new(r.tree), replayed: r.replayed };
                 self.schedule(at, Event::DiskDone { m, inc, input });
             }
+            DiskOp::ReadLog { link, from, upto } => {
+                // In order on the disk thread, after a sync, like every other read.
+                self.sync_now(m);
+                let entries = self.members[m].disk.read_log(from, upto);
+                let (inc, at) = (self.members[m].inc, self.now + self.rng_disk.range(1, 5));
+                self.schedule(at, Event::Deliver { m, inc, input: Input::LogRead { link, entries } });
+            }
             DiskOp::Snapshot(zxid, image, notify) => {
                 if notify {
                     self.sync_now(m);
@@ -73,7 +87,7 @@ impl Sim {
                 let at = self.now + self.rng_disk.latency(lo, hi);
                 let inc = self.members[m].inc;
                 sim_trace!(self.trace, self.now, "m{m} writes snapshot {zxid}{}", if notify { " (sync)" } else { "" });
-                self.schedule(at, Event::SnapshotSynced { m, inc, zxid, generation });
+                self.schedule(at, Event::SnapshotSynced { m, inc, generation });
             }
         }
     }
@@ -98,12 +112,13 @@ impl Sim {
         }
     }
 
-    /// A snapshot write finished syncing.
-    pub(super) fn on_snapshot_synced(&mut self, m: usize, inc: u64, zxid: Zxid, generation: u64) {
+    /// A snapshot write finished: synced and renamed into place.
+    pub(super) fn on_snapshot_synced(&mut self, m: usize, inc: u64, generation: u64) {
         if self.members[m].inc != inc {
             return;
         }
-        let asked = self.members[m].disk.end_snapshot(zxid, generation);
+        let Some((zxid, asked)) = self.members[m].disk.end_snapshot(generation) else { return };
+        sim_trace!(self.trace, self.now, "m{m} snapshot {zxid} is in place");
         if asked {
             self.disk_released(m);
             self.deliver(m, Input::SnapshotWritten { zxid });
