@@ -280,7 +280,6 @@ fn sweep_an_interrupted_trunc_leaves_memory_and_disk_in_step() {
 /// entries start after m0's last zxid 0x700000006, and queues TRUNC(-1): m0 drops its whole
 /// log and every snapshot, cannot reload to -1, and retries that sync until the run ends.
 #[test]
-#[ignore = "open Peer bug: TRUNC(-1) from a DIFF served from the txn log (ruzk sim --seed 1005 --trace)"]
 fn regression_seed_1005_a_txn_log_diff_never_truncates_to_minus_one() {
     seed_passes(1005, known::TRUNC_TO_NONE);
 }
@@ -290,7 +289,6 @@ fn regression_seed_1005_a_txn_log_diff_never_truncates_to_minus_one() {
 /// wins the next election against members with later history, and TRUNCates 179 committed
 /// entries (80 acknowledged writes) from m2.
 #[test]
-#[ignore = "open Peer bug: currentEpoch.tmp trusted beyond the log's epoch (ruzk sim --seed 1675 --trace)"]
 fn regression_seed_1675_currentepoch_tmp_is_not_trusted_past_the_log() {
     seed_passes(1675, known::EPOCH_TMP_TRUSTED);
 }

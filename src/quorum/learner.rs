@@ -231,9 +231,6 @@ impl Learner {
     }
 
     fn on_sync_start(&mut self, ctx: &mut Ctx<'_>, p: QuorumPacket) -> Result<(), Quit> {
-        if matches!(p.type_, kind::DIFF | kind::SNAP | kind::TRUNC) && self.new_epoch > ctx.store.current_epoch {
-            ctx.out.push_back(Output::WriteEpoch { kind: EpochKind::CurrentTmp, epoch: self.new_epoch });
-        }
         match p.type_ {
             kind::DIFF => {
                 tracing::info!("Getting a diff from the leader 0x{:x}", p.zxid.0);
@@ -245,6 +242,7 @@ impl Learner {
                 ctx.server.replace_tree(tree, ctx.now);
                 ctx.store.committed.clear();
                 let image = crate::server::persist::image_from_tree(&ctx.server.tree);
+                ctx.note_epoch_on_disk(p.zxid);
                 ctx.out.push_back(Output::Snapshot { zxid: p.zxid, image: Box::new(image), notify: true });
                 ctx.truncate(p.zxid);
                 ctx.store.history_from = p.zxid;
@@ -456,6 +454,7 @@ impl Learner {
             return;
         }
         ctx.store.current_epoch = self.new_epoch;
+        ctx.store.tmp_epoch = ctx.store.tmp_epoch.max(self.new_epoch);
         ctx.out.push_back(Output::WriteEpoch { kind: EpochKind::Current, epoch: self.new_epoch });
         ctx.out.push_back(Output::ToLeader(QuorumPacket::bare(kind::ACK, zxid)));
         self.newleader_acked = true;

@@ -222,6 +222,8 @@ pub struct Store {
     /// current history. Older entries may predate a SNAP that replaced the database (proposals
     /// never committed), so a DIFF must not be served from them (ZOOKEEPER-2846).
     pub history_from: Zxid,
+    /// The epoch last written to `currentEpoch.tmp` (see [`Ctx::note_epoch_on_disk`]).
+    pub tmp_epoch: i64,
 }
 
 /// What a role handler may touch while it runs.
@@ -238,8 +240,22 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// Hands a txn entry to the log.
     pub fn append(&mut self, zxid: Zxid, entry: Bytes) {
+        self.note_epoch_on_disk(zxid);
         self.store.appended = self.store.appended.max(zxid);
         self.out.push_back(Output::Append { zxid, entry });
+    }
+
+    /// Before state of an epoch newer than `currentEpoch` becomes durable (a learner mid-sync),
+    /// `currentEpoch.tmp` records that epoch, so a crash before `currentEpoch` itself is written
+    /// leaves a disk that loads (`loadDataBase` takes the tmp file when the log is ahead). The
+    /// value is the epoch of what is written, never the epoch being joined: a sync that stops
+    /// before reaching its epoch must not make a restart claim it.
+    pub fn note_epoch_on_disk(&mut self, zxid: Zxid) {
+        let e = zxid.epoch();
+        if e > self.store.current_epoch && e > self.store.tmp_epoch {
+            self.store.tmp_epoch = e;
+            self.out.push_back(Output::WriteEpoch { kind: super::io::EpochKind::CurrentTmp, epoch: e });
+        }
     }
 
     /// Drops the log after `zxid` (and snapshots newer than it).
@@ -308,6 +324,7 @@ impl Peer {
             durable: last,
             appended: last,
             history_from,
+            tmp_epoch: epochs.1,
         };
         let role = if opts.standalone { Role::Standalone } else { Role::Looking };
         let mut p = Peer {

@@ -179,8 +179,9 @@ impl Queue {
                     self.packets.push(QuorumPacket::bare(kind::DIFF, last_committed));
                     self.need_op = false;
                 } else if zxid > peer_last {
-                    if zxid.epoch() != peer_last.epoch() {
-                        // Never TRUNC across an epoch: the learner would crash; SNAP instead.
+                    if zxid.epoch() != peer_last.epoch() || prev == Zxid::NONE {
+                        // Never TRUNC across an epoch (the learner would crash), nor to nothing
+                        // (the entries start after the learner's last zxid): SNAP instead.
                         return queued;
                     }
                     self.packets.push(QuorumPacket::bare(kind::TRUNC, prev));
@@ -324,6 +325,9 @@ mod tests {
         assert_eq!(s[0], (kind::DIFF, 0x1_0000_000c));
         assert_eq!(s[1], (kind::PROPOSAL, 0x1_0000_0004));
         assert_eq!(s.len(), 1 + 2 * 9);
+        // Entries that start after the learner's last zxid never make a TRUNC to nothing.
+        let later: Vec<(Zxid, Bytes)> = log.iter().skip(4).take(5).cloned().collect();
+        assert_eq!(plan_from_disk(Zxid::new(1, 3), &later, &small), SyncPlan::Snap);
         // A gap between the txn log's end and the committed log's start: SNAP.
         let short: Vec<(Zxid, Bytes)> = log.iter().take(6).cloned().collect();
         assert_eq!(plan_from_disk(Zxid::new(1, 3), &short, &small), SyncPlan::Snap);

@@ -191,8 +191,8 @@ impl SimDisk {
     /// The synced log entries with `from ≤ zxid ≤ upto`, or `None` when the log no longer
     /// reaches back to `from` (the leader then sends a SNAP).
     pub fn read_log(&self, from: Zxid, upto: Zxid) -> Option<Vec<(Zxid, Bytes)>> {
-        let first = self.log.first()?;
-        if first.zxid > from {
+        // As the runtime's reader: the log must hold `from` itself.
+        if !self.log.iter().any(|e| e.zxid == from) {
             return None;
         }
         Some(self.log.iter().filter(|e| e.zxid >= from && e.zxid <= upto).map(|e| (e.zxid, e.data.clone())).collect())
@@ -267,8 +267,9 @@ impl SimDisk {
         let mut current = self.current_epoch.unwrap_or(last_epoch);
         if last_epoch > current {
             // QuorumPeer.loadDataBase: a leftover currentEpoch.tmp wins when the log is ahead.
-            if let Some(t) = self.current_epoch_tmp {
-                current = t;
+            // As `storage::epoch::load_epochs`: with the tmp file present, the log's epoch.
+            if self.current_epoch_tmp.is_some() {
+                current = last_epoch;
             }
         }
         let accepted = self.accepted_epoch.unwrap_or(last_epoch);

@@ -89,9 +89,16 @@ pub fn load_epochs(snap_dir: &Path, last_processed_zxid: i64) -> Result<Epochs> 
         let tmp = format!("{CURRENT_EPOCH}{TMP_EXTENSION}");
         match read_epoch(snap_dir, &tmp)? {
             Some(t) => {
-                tracing::info!("{tmp} found. Setting current epoch to {t}.");
-                write_epoch(snap_dir, CURRENT_EPOCH, t)?;
-                current = t;
+                // Java takes the tmp value itself. ruzk takes the epoch of the log's last txn,
+                // which a leader of that epoch had established (its txns exist only after a
+                // quorum acknowledged its NEWLEADER); a tmp value above it would claim an epoch
+                // this member never reached, and could win an election over newer history.
+                let adopted = epoch_of_zxid;
+                tracing::info!(
+                    "{tmp} found ({t}). Setting current epoch to {adopted}, the epoch of the last logged txn."
+                );
+                write_epoch(snap_dir, CURRENT_EPOCH, adopted)?;
+                current = adopted;
             }
             None => {
                 return Err(StorageError::corrupt(

@@ -476,6 +476,12 @@ pub fn read_for_sync(dir: &Path, from: i64, upto: i64, size_limit: u64) -> Resul
     let mut it = TxnLogIterator::open(dir, from)?;
     let mut out = Vec::new();
     while let Some((e, _)) = it.next_entry()? {
+        if out.is_empty() && e.zxid != from {
+            // getProposalsFromTxnLog: unless the log holds `from` itself, nothing it has can be
+            // shown to follow the learner's history.
+            tracing::warn!("Unable to find proposals from txnlog for zxid: 0x{from:x}");
+            return Ok(None);
+        }
         if e.zxid > upto {
             break;
         }
