@@ -133,7 +133,9 @@ impl Learner {
 
     fn heard(&mut self, ctx: &Ctx<'_>) {
         let limit = match self.phase {
-            Phase::Broadcast | Phase::UpToDate | Phase::NewLeader(..) => ctx.opts.sync_limit,
+            Phase::Broadcast | Phase::UpToDate => ctx.opts.sync_limit,
+            // Until the NEWLEADER ACK is out (waiting on our own fsync included) the leader is
+            // still waiting initLimit for it, and sends no pings before it starts.
             _ => ctx.opts.init_limit,
         };
         self.deadline_ms = ctx.now.mono_ms + limit * ctx.opts.tick_ms;

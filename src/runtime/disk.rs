@@ -106,6 +106,10 @@ struct Worker {
     count: u64,
     threshold: u64,
     rng: rand::rngs::ThreadRng,
+    /// Routine snapshots being written on their own threads. A truncation or a reload waits
+    /// for them: a snapshot renamed into place after a TRUNC removed newer ones would bring
+    /// the truncated txns back at the next start.
+    writers: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Worker {
@@ -240,10 +244,18 @@ impl Worker {
         let spawned = std::thread::Builder::new().name("ruzk-snapshot".into()).spawn(move || {
             write_snapshot(&dir, compression, z, &img);
         });
-        if let Err(e) = spawned {
-            tracing::error!("could not start the snapshot thread: {e}");
+        match spawned {
+            Ok(h) => self.writers.push(h),
+            Err(e) => tracing::error!("could not start the snapshot thread: {e}"),
         }
+        self.writers.retain(|h| !h.is_finished());
         true
+    }
+
+    fn join_writers(&mut self) {
+        for h in self.writers.drain(..) {
+            let _ = h.join();
+        }
     }
 
     fn run(mut self, rx: std_mpsc::Receiver<Msg>) {
@@ -263,10 +275,14 @@ impl Worker {
                     Msg::Snapshot(z, img, notify) => self.sync() && self.snapshot(z, img, notify),
                     Msg::Truncate(z) => {
                         let ok = self.sync();
+                        self.join_writers();
                         self.truncate(z);
                         ok
                     }
-                    Msg::Reload => self.sync() && self.reload(),
+                    Msg::Reload => {
+                        self.join_writers();
+                        self.sync() && self.reload()
+                    }
                     Msg::ReadLog(link, from, upto) => self.sync() && self.read_log(link, from, upto),
                     Msg::Stop => {
                         stop = true;
@@ -291,7 +307,16 @@ impl Disk {
         let mut log = TxnLogWriter::new(&cfg.log_dir, cfg.log.clone())?;
         log.set_last_zxid(last_zxid.0);
         let handle = std::thread::Builder::new().name("ruzk-disk".into()).spawn(move || {
-            let mut w = Worker { cfg, log, core, unsynced: None, count: 0, threshold: 0, rng: rand::thread_rng() };
+            let mut w = Worker {
+                cfg,
+                log,
+                core,
+                unsynced: None,
+                count: 0,
+                threshold: 0,
+                rng: rand::thread_rng(),
+                writers: Vec::new(),
+            };
             w.threshold = w.next_threshold();
             w.run(rx)
         })?;
