@@ -75,7 +75,16 @@ pub struct CompareArgs {
     /// Do not update bench/results/latest
     #[arg(long)]
     pub no_latest: bool,
+    /// Phases to run: saturation, latency, memory, ensemble (latest is updated only when all run)
+    #[arg(long, value_delimiter = ',', default_value = "saturation,latency,memory,ensemble")]
+    pub phases: Vec<String>,
+    /// Leader failovers timed in the ensemble phase [full 5, quick 2]
+    #[arg(long)]
+    pub failovers: Option<usize>,
 }
+
+/// Every phase, in the order they run.
+const ALL_PHASES: [&str; 4] = ["saturation", "latency", "memory", "ensemble"];
 
 impl Sizes {
     fn of(a: &CompareArgs) -> Sizes {
@@ -90,12 +99,13 @@ impl Sizes {
             zkl_count: a.zkl_count.unwrap_or(if q { 1000 } else { 10_000 }),
             rate_fraction: a.rate_fraction,
             java_heap: a.java_heap.clone(),
+            failovers: a.failovers.unwrap_or(if q { 2 } else { 5 }),
         }
     }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Impl {
+pub(super) enum Impl {
     Java,
     Ruzk,
 }
@@ -108,7 +118,7 @@ impl Impl {
             _ => bail!("unknown server {s:?} (java, ruzk)"),
         }
     }
-    fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Impl::Java => "java",
             Impl::Ruzk => "ruzk",
@@ -117,18 +127,18 @@ impl Impl {
 }
 
 /// A running server under test.
-struct Server {
-    child: Child,
-    pid: u32,
-    log: PathBuf,
+pub(super) struct Server {
+    pub(super) child: Child,
+    pub(super) pid: u32,
+    pub(super) log: PathBuf,
 }
 
-struct Ctx {
-    a: CompareArgs,
-    sizes: Sizes,
-    addr: String,
-    ruzk_bin: PathBuf,
-    clk_tck: f64,
+pub(super) struct Ctx {
+    pub(super) a: CompareArgs,
+    pub(super) sizes: Sizes,
+    pub(super) addr: String,
+    pub(super) ruzk_bin: PathBuf,
+    pub(super) clk_tck: f64,
 }
 
 pub fn run(a: CompareArgs) -> anyhow::Result<()> {
@@ -138,6 +148,11 @@ pub fn run(a: CompareArgs) -> anyhow::Result<()> {
 
 async fn compare(a: CompareArgs) -> anyhow::Result<()> {
     let impls: Vec<Impl> = a.servers.iter().map(|s| Impl::parse(s)).collect::<anyhow::Result<_>>()?;
+    if let Some(bad) = a.phases.iter().find(|p| !ALL_PHASES.contains(&p.as_str())) {
+        bail!("unknown phase {bad:?} ({})", ALL_PHASES.join(", "));
+    }
+    let runs = |p: &str| a.phases.iter().any(|x| x == p);
+    let all_phases = ALL_PHASES.iter().all(|p| runs(p));
     let ruzk_bin = match &a.ruzk_bin {
         Some(p) => p.clone(),
         None => std::env::current_exe()?,
@@ -170,11 +185,13 @@ async fn compare(a: CompareArgs) -> anyhow::Result<()> {
     };
     let mut per: BTreeMap<&'static str, ServerResult> = BTreeMap::new();
     for imp in &impls {
-        eprintln!("== {}: saturation runs", imp.name());
         let mut sr =
             ServerResult { command: server_cmd(&ctx, *imp, Path::new("zoo.cfg")).join(" "), ..Default::default() };
-        if let Err(e) = phase_saturation(&ctx, *imp, &mut sr).await {
-            sr.errors.push(format!("saturation phase: {e:#}"));
+        if runs("saturation") {
+            eprintln!("== {}: saturation runs", imp.name());
+            if let Err(e) = phase_saturation(&ctx, *imp, &mut sr).await {
+                sr.errors.push(format!("saturation phase: {e:#}"));
+            }
         }
         per.insert(imp.name(), sr);
     }
@@ -185,13 +202,27 @@ async fn compare(a: CompareArgs) -> anyhow::Result<()> {
         let Some(sr) = per.get_mut(imp.name()) else {
             continue;
         };
-        eprintln!("== {}: fixed rate, clickhouse, zk-latencies", imp.name());
-        if let Err(e) = phase_latency(&ctx, *imp, res.fixed_rate, sr).await {
-            sr.errors.push(format!("latency phase: {e:#}"));
+        if runs("latency") {
+            eprintln!("== {}: fixed rate, clickhouse, zk-latencies", imp.name());
+            if let Err(e) = phase_latency(&ctx, *imp, res.fixed_rate, sr).await {
+                sr.errors.push(format!("latency phase: {e:#}"));
+            }
         }
-        eprintln!("== {}: memory and restart with {} znodes", imp.name(), sizes.load);
-        if let Err(e) = phase_memory(&ctx, *imp, sr).await {
-            sr.errors.push(format!("memory phase: {e:#}"));
+        if runs("memory") {
+            eprintln!("== {}: memory and restart with {} znodes", imp.name(), sizes.load);
+            if let Err(e) = phase_memory(&ctx, *imp, sr).await {
+                sr.errors.push(format!("memory phase: {e:#}"));
+            }
+        }
+        if runs("ensemble") {
+            eprintln!(
+                "== {}: 3-member ensemble, write throughput and {} leader failovers",
+                imp.name(),
+                sizes.failovers
+            );
+            if let Err(e) = super::ensemble::phase_ensemble(&ctx, *imp, sr).await {
+                sr.errors.push(format!("ensemble phase: {e:#}"));
+            }
         }
     }
     // Other processes on the machine skew everything; the load average says whether there were any.
@@ -200,11 +231,15 @@ async fn compare(a: CompareArgs) -> anyhow::Result<()> {
     }
     res.servers = per.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     res.rows = rows(&res);
+    if !all_phases {
+        // Rows of phases that did not run would only say "n/a" twice.
+        res.rows.retain(|r| r.java.is_some() || r.ruzk.is_some());
+    }
     let json = serde_json::to_string_pretty(&res)?;
     std::fs::write(dir.join("results.json"), &json)?;
     std::fs::write(dir.join("results.md"), markdown(&res))?;
     super::plot::draw(&res, &dir.join("plot.svg"))?;
-    if !a.quick && !a.no_latest {
+    if !a.quick && !a.no_latest && all_phases {
         let latest = a.out.join("latest");
         let _ = std::fs::remove_dir_all(&latest);
         std::fs::create_dir_all(&latest)?;
@@ -253,7 +288,7 @@ fn zoo_cfg(data: &Path, port: u16) -> String {
     )
 }
 
-fn server_cmd(ctx: &Ctx, imp: Impl, cfg: &Path) -> Vec<String> {
+pub(super) fn server_cmd(ctx: &Ctx, imp: Impl, cfg: &Path) -> Vec<String> {
     match imp {
         Impl::Java => vec![
             "java".into(),
@@ -331,7 +366,7 @@ async fn start(ctx: &Ctx, imp: Impl, fresh: bool, probe_path: &str) -> anyhow::R
     }
 }
 
-fn tail(p: &Path) -> String {
+pub(super) fn tail(p: &Path) -> String {
     let s = std::fs::read_to_string(p).unwrap_or_default();
     let lines: Vec<&str> = s.lines().collect();
     lines.get(lines.len().saturating_sub(15)..).unwrap_or_default().join("\n")
@@ -347,7 +382,7 @@ impl Drop for Server {
     }
 }
 
-async fn stop(s: &mut Server) {
+pub(super) async fn stop(s: &mut Server) {
     let _ = Command::new("kill").arg("-TERM").arg(s.pid.to_string()).status();
     for _ in 0..150 {
         if let Ok(Some(_)) = s.child.try_wait() {
@@ -368,7 +403,7 @@ fn rss(pid: u32) -> Option<f64> {
 }
 
 /// utime + stime of the process, in seconds.
-fn cpu_secs(pid: u32, clk_tck: f64) -> Option<f64> {
+pub(super) fn cpu_secs(pid: u32, clk_tck: f64) -> Option<f64> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     parse_cpu_ticks(&s).map(|t| t as f64 / clk_tck)
 }
@@ -386,7 +421,18 @@ fn parse_cpu_ticks(stat: &str) -> Option<u64> {
 /// Builds the `ruzk bench` arguments for a run, parses them with the real CLI definition
 /// (so the recorded command is exactly what ran), and runs it in-process.
 async fn bench(ctx: &Ctx, sr: &mut ServerResult, name: &str, extra: &[String]) -> anyhow::Result<Report> {
-    let mut argv: Vec<String> = vec!["ruzk-bench".into(), "--server".into(), ctx.addr.clone(), "--no-progress".into()];
+    bench_at(&ctx.addr, sr, name, extra).await
+}
+
+/// [`bench`] against `servers` (one address, or several separated by commas).
+pub(super) async fn bench_at(
+    servers: &str,
+    sr: &mut ServerResult,
+    name: &str,
+    extra: &[String],
+) -> anyhow::Result<Report> {
+    let mut argv: Vec<String> =
+        vec!["ruzk-bench".into(), "--server".into(), servers.to_string(), "--no-progress".into()];
     argv.extend(extra.iter().cloned());
     #[derive(Parser)]
     struct W {
@@ -405,7 +451,7 @@ async fn bench(ctx: &Ctx, sr: &mut ServerResult, name: &str, extra: &[String]) -
     Ok(r)
 }
 
-fn args(s: &str) -> Vec<String> {
+pub(super) fn args(s: &str) -> Vec<String> {
     s.split_whitespace().map(str::to_string).collect()
 }
 
@@ -634,6 +680,23 @@ fn rows(res: &Results) -> Vec<Row> {
     v.push(row(&format!("start until first getData, {n} znodes on disk"), "s", false, &val("startup_loaded_s")));
     v.push(row(&format!("RSS after restart with {n} znodes"), "MB", false, &val("rss_after_restart_mb")));
     v.push(row("start until first getData, empty", "s", false, &val("startup_empty_s")));
+    v.push(row(
+        &format!("3-member ensemble write throughput (setData 1 KB, fsync, {sat} spread over the members)"),
+        "ops/s",
+        true,
+        &run("ensemble-write"),
+    ));
+    v.push(row("3-member ensemble server CPU time per write (all members)", "µs", false, &|s: &ServerResult| {
+        s.cpu_us_per_op.get("ensemble-write").copied()
+    }));
+    let f = z.failovers;
+    v.push(row(
+        &format!("leader failover: kill -9 of the leader until a write succeeds (median of {f})"),
+        "s",
+        false,
+        &val("failover_median_s"),
+    ));
+    v.push(row(&format!("leader failover, worst of {f}"), "s", false, &val("failover_max_s")));
     v
 }
 
@@ -664,6 +727,8 @@ impl CompareArgs {
                 zkl_count: None,
                 rate_fraction: 0.5,
                 no_latest: true,
+                phases: vec![],
+                failovers: None,
             },
         }
     }

@@ -8,6 +8,7 @@
 
 pub mod client;
 pub mod compare;
+mod ensemble;
 pub mod markdown;
 pub mod plot;
 pub mod results;
@@ -39,7 +40,7 @@ pub enum BenchCmd {
 /// One load-generator run.
 #[derive(Args, Clone, Debug)]
 pub struct LoadArgs {
-    /// host:port of the server
+    /// host:port of the server; several separated by commas spread the sessions over them
     #[arg(long, default_value = "127.0.0.1:2181")]
     pub server: String,
     /// Sessions (TCP connections)

@@ -17,6 +17,9 @@ pub struct Sizes {
     pub zkl_count: u64,
     pub rate_fraction: f64,
     pub java_heap: String,
+    /// Leader failovers timed in the ensemble phase (absent in results from before it).
+    #[serde(default)]
+    pub failovers: usize,
 }
 
 /// What was measured on one server.

@@ -98,8 +98,13 @@ pub async fn execute(a: &LoadArgs) -> anyhow::Result<Report> {
     Ok(report)
 }
 
-async fn connect_all(addr: &str, n: usize, timeout_ms: i32) -> anyhow::Result<Vec<Conn>> {
-    let futs = (0..n).map(|_| Conn::connect(addr, timeout_ms));
+/// `n` sessions, the i-th on the i-th address of the comma-separated list, round robin.
+async fn connect_all(addrs: &str, n: usize, timeout_ms: i32) -> anyhow::Result<Vec<Conn>> {
+    let list: Vec<&str> = addrs.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    if list.is_empty() {
+        bail!("no server address in {addrs:?}");
+    }
+    let futs = list.iter().cycle().take(n).map(|addr| Conn::connect(addr, timeout_ms));
     futures::future::try_join_all(futs).await
 }
 
