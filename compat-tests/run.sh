@@ -72,7 +72,7 @@ CFG
 }
 
 wait_ready() { # port pid log
-  local deadline=$((SECONDS + 60))
+  local deadline=$((SECONDS + 180))
   while [ $SECONDS -lt $deadline ]; do
     if [ -z "$2" ] || ! kill -0 "$2" 2>/dev/null; then
       echo "run.sh: server exited early; log:" >&2; tail -50 "$3" >&2; return 1
@@ -89,7 +89,7 @@ PY
 )" = "imok" ]; then return 0; fi
     sleep 0.3
   done
-  echo "run.sh: server on port $1 not ready after 60 s; log:" >&2; tail -50 "$3" >&2
+  echo "run.sh: server on port $1 did not answer ruok with imok within 180 s; log:" >&2; tail -50 "$3" >&2
   return 1
 }
 
@@ -115,9 +115,9 @@ write_launchers() {
     echo 'for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done'
     echo 'kill -0 "$pid" 2>/dev/null && { echo "restart.sh: server $pid did not stop" >&2; exit 1; }'
     printf 'bash %q\n' "$dir/start.sh"
-    printf 'for _ in $(seq 1 600); do [ "$(%q -c %q %q 2>/dev/null)" = imok ] && exit 0; sleep 0.1; done\n' \
+    printf 'for _ in $(seq 1 1800); do [ "$(%q -c %q %q 2>/dev/null)" = imok ] && exit 0; sleep 0.1; done\n' \
       "$VENV/bin/python" 'import socket,sys;s=socket.create_connection(("127.0.0.1",int(sys.argv[1])),2);s.sendall(b"ruok");print(s.recv(8).decode())' "$port"
-    echo 'echo "restart.sh: server not ready after 60 s" >&2; exit 1'
+    echo 'echo "restart.sh: server did not answer ruok with imok within 180 s" >&2; exit 1'
   } >"$dir/restart.sh"
   chmod +x "$dir/start.sh" "$dir/restart.sh"
 }

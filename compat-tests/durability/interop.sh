@@ -26,12 +26,16 @@ cfg() { # dir
   printf 'tickTime=2000\nmaxSessionTimeout=600000\ndataDir=%s\nclientPort=%s\nclientPortAddress=127.0.0.1\nmaxClientCnxns=0\nadmin.enableServer=false\nsnapCount=20000\n4lw.commands.whitelist=*\n' "$1" "$PORT" > "$1.cfg"
 }
 wait_up() { # log
-  for _ in $(seq 1 300); do
-    if [ "$(printf ruok | nc -q1 127.0.0.1 $PORT 2>/dev/null)" = imok ]; then return 0; fi
-    if ! kill -0 "$PID" 2>/dev/null; then echo "server died; log:"; tail -30 "$1"; return 1; fi
+  # Java accepts connections before it serves and may never answer (nor close) a 4lw sent
+  # that early, so every probe is bounded; the whole wait is bounded by time, not attempts,
+  # so a loaded machine gets the same 300 s.
+  local deadline=$((SECONDS + 300))
+  while [ $SECONDS -lt $deadline ]; do
+    if [ "$(printf ruok | timeout 3 nc -q1 -w2 127.0.0.1 $PORT 2>/dev/null)" = imok ]; then return 0; fi
+    if ! kill -0 "$PID" 2>/dev/null; then echo "interop: the server on 127.0.0.1:$PORT died while waited for to answer ruok; log $1:"; tail -30 "$1"; return 1; fi
     sleep 0.1
   done
-  echo "server did not come up"; tail -30 "$1"; return 1
+  echo "interop: the server on 127.0.0.1:$PORT did not answer ruok with imok within 300 s; log $1:"; tail -30 "$1"; return 1
 }
 start_java() { java -Xmx2g "${PROPS[@]}" -cp "$CP" org.apache.zookeeper.server.quorum.QuorumPeerMain "$1.cfg" > "$2" 2>&1 & PID=$!; wait_up "$2"; }
 start_ruzk() { "$RUZK" server "$1.cfg" "${PROPS[@]}" > "$2" 2>&1 & PID=$!; wait_up "$2"; }
