@@ -130,7 +130,10 @@ pub fn options_from_props(props: &Props, warnings: &mut Vec<String>) -> Result<S
     match jaas::configured_path(props) {
         Some(path) => {
             let cfg = jaas::load(&path, props).map_err(|e| {
-                format!("{e} (Java: No JAAS configuration section named '{section}' was found in '{}'.)", path.display())
+                format!(
+                    "{e} (Java: No JAAS configuration section named '{section}' was found in '{}'.)",
+                    path.display()
+                )
             })?;
             warnings.extend(cfg.warnings.iter().map(|w| format!("JAAS configuration {}: {w}", path.display())));
             match cfg.section(&section) {

@@ -147,14 +147,18 @@ pub fn parse_directives(text: &str) -> Result<Vec<(String, String)>, SaslError> 
                 }
             }
             if !closed {
-                return Err(SaslError(format!("DIGEST-MD5: Unmatched quote found for directive: {key} with value: {val}")));
+                return Err(SaslError(format!(
+                    "DIGEST-MD5: Unmatched quote found for directive: {key} with value: {val}"
+                )));
             }
             while let Some(&c) = chars.peek() {
                 if c == ',' {
                     break;
                 }
                 if !c.is_whitespace() {
-                    return Err(SaslError(format!("DIGEST-MD5: Expecting comma or linear whitespace after quoted string: \"{val}\"")));
+                    return Err(SaslError(format!(
+                        "DIGEST-MD5: Expecting comma or linear whitespace after quoted string: \"{val}\""
+                    )));
                 }
                 chars.next();
             }

@@ -46,7 +46,10 @@ fn unknown_user_has_no_password() {
 fn out_of_order_and_malformed_tokens() {
     // A non-empty first token is ignored, as the JDK's server does.
     let mut s = DigestServer::default();
-    assert_eq!(s.step(CLIENT_RESPONSE.as_bytes(), NONCE, users), Ok(Step::Challenge(JAVA_CHALLENGE.as_bytes().to_vec())));
+    assert_eq!(
+        s.step(CLIENT_RESPONSE.as_bytes(), NONCE, users),
+        Ok(Step::Challenge(JAVA_CHALLENGE.as_bytes().to_vec()))
+    );
     let mut s = DigestServer::default();
     s.step(b"", NONCE, users).unwrap();
     let other_nonce = CLIENT_RESPONSE.replace(NONCE, "AAAA");
@@ -106,9 +109,6 @@ fn rfc2831_example_response() {
 #[test]
 fn directives_parse_quotes_and_spaces() {
     let d = parse_directives(" a=1 , b=\"x,\\\"y\" ,c=z").unwrap();
-    assert_eq!(
-        d,
-        vec![("a".into(), "1".into()), ("b".into(), "x,\"y".into()), ("c".into(), "z".into())]
-    );
+    assert_eq!(d, vec![("a".into(), "1".into()), ("b".into(), "x,\"y".into()), ("c".into(), "z".into())]);
     assert!(parse_directives("a=\"open").is_err());
 }

@@ -83,7 +83,8 @@ fn jaas_sections_pick_the_mechanism() {
     let path = f.display().to_string();
     let mut w = Vec::new();
     let o = options_from_props(&props(&[("java.security.auth.login.config", &path)]), &mut w).unwrap();
-    let users: BTreeMap<String, String> = [("al", "x"), ("bob", "pw")].iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    let users: BTreeMap<String, String> =
+        [("al", "x"), ("bob", "pw")].iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
     assert_eq!(o.mechanism, Mechanism::Digest { users });
     let o = options_from_props(
         &props(&[("java.security.auth.login.config", &path), ("zookeeper.sasl.serverconfig", "Krb")]),
