@@ -112,3 +112,125 @@ fn jaas_sections_pick_the_mechanism() {
     let e = options_from_props(&props(&[("java.security.auth.login.config", &missing)]), &mut w).unwrap_err();
     assert!(e.starts_with(&format!("JAAS configuration {missing}: cannot read it:")), "{e}");
 }
+
+mod through_the_server {
+    use super::super::super::{Input, Now, Options, Output, Server};
+    use super::*;
+    use crate::jute::opcode::op;
+    use crate::jute::records::{ConnectRequest, ReplyHeader, RequestHeader};
+    use crate::server::sasl_digest::{response_value, DIGEST_URI, REALM};
+    use crate::tree::DataTree;
+
+    fn now() -> Now {
+        Now { mono_ms: 0, wall_ms: 1_700_000_000_000 }
+    }
+
+    /// Runs outputs (appends are durable at once); returns what was sent and whether the
+    /// connection was closed.
+    fn pump(s: &mut Server) -> (Vec<Bytes>, bool) {
+        let (mut sent, mut closed) = (Vec::new(), false);
+        loop {
+            let mut appended = None;
+            while let Some(o) = s.poll_output() {
+                match o {
+                    Output::Send { bytes, .. } => sent.push(bytes),
+                    Output::Close { .. } => closed = true,
+                    Output::Append { zxid, .. } => appended = Some(zxid),
+                    _ => {}
+                }
+            }
+            match appended {
+                Some(z) => s.handle(now(), Input::Durable { zxid: z }),
+                None => return (sent, closed),
+            }
+        }
+    }
+
+    fn connect(s: &mut Server, conn: u64) {
+        s.handle(now(), Input::Accepted { conn, addr: "127.0.0.1:5000".parse().unwrap() });
+        let req = ConnectRequest { time_out: 30000, passwd: Some(Bytes::from(vec![0u8; 16])), ..Default::default() };
+        s.handle(now(), Input::Frame { conn, frame: Bytes::from(req.to_bytes()) });
+        assert_eq!(pump(s).0.len(), 1);
+    }
+
+    fn send(s: &mut Server, conn: u64, xid: i32, op_code: i32, body: &[u8]) -> (ReplyHeader, Vec<u8>, bool) {
+        let mut f = RequestHeader { xid, type_: op_code }.to_bytes();
+        f.extend_from_slice(body);
+        s.handle(now(), Input::Frame { conn, frame: Bytes::from(f) });
+        let (out, closed) = pump(s);
+        assert_eq!(out.len(), 1, "one reply");
+        (ReplyHeader::from_slice(&out[0][4..]).unwrap(), out[0][20..].to_vec(), closed)
+    }
+
+    fn token(t: &[u8]) -> Vec<u8> {
+        let mut b = (t.len() as i32).to_be_bytes().to_vec();
+        b.extend_from_slice(t);
+        b
+    }
+
+    fn digest_response(challenge: &[u8], password: &str) -> Vec<u8> {
+        let text = String::from_utf8(challenge.to_vec()).unwrap();
+        let nonce = text.split("nonce=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let r =
+            response_value("bob", REALM, password, &nonce, "c1", None, "00000001", "auth", DIGEST_URI, "AUTHENTICATE");
+        format!(
+            "qop=auth,realm=\"{REALM}\",username=\"bob\",nonce=\"{nonce}\",cnonce=\"c1\",nc=00000001,\
+             digest-uri=\"{DIGEST_URI}\",response={r}"
+        )
+        .into_bytes()
+    }
+
+    fn server() -> Server {
+        let users = BTreeMap::from([("bob".to_string(), "bobsecret".to_string())]);
+        let sasl = SaslOptions {
+            mechanism: Mechanism::Digest { users },
+            enforce_schemes: vec!["sasl".into()],
+            super_user: Some("bob".into()),
+            nonce_seed: 7,
+            ..Default::default()
+        };
+        Server::new(Options { sasl, ..Default::default() }, DataTree::new(false), now())
+    }
+
+    const EXISTS_ROOT: &[u8] = &[0, 0, 0, 1, b'/', 0];
+
+    #[test]
+    fn enforcement_refuses_before_sasl() {
+        let mut s = server();
+        connect(&mut s, 1);
+        let (h, body, closed) = send(&mut s, 1, 5, op::EXISTS, EXISTS_ROOT);
+        assert_eq!((h, body, closed), (ReplyHeader { xid: 5, zxid: 0, err: -124 }, vec![], true));
+    }
+
+    #[test]
+    fn digest_exchange_adds_sasl_and_super_ids() {
+        let mut s = server();
+        connect(&mut s, 2);
+        let (h, body, closed) = send(&mut s, 2, 1, op::SASL, &token(b""));
+        assert_eq!((h, closed), (ReplyHeader { xid: 1, zxid: 0, err: 0 }, false));
+        let chal = body[4..].to_vec();
+        assert!(chal.starts_with(b"realm=\"zk-sasl-md5\",nonce=\""));
+        assert!(chal.ends_with(b"\",charset=utf-8,algorithm=md5-sess"));
+        let (h, body, closed) = send(&mut s, 2, 2, op::SASL, &token(&digest_response(&chal, "bobsecret")));
+        assert_eq!((h, closed), (ReplyHeader { xid: 2, zxid: 0, err: 0 }, false));
+        assert!(body[4..].starts_with(b"rspauth="));
+        let auth: Vec<(String, String)> = s.conns[&2].auth.iter().map(|i| (i.scheme.clone(), i.id.clone())).collect();
+        let mut sorted = auth.clone();
+        sorted.sort();
+        assert_eq!(
+            sorted,
+            vec![("ip".into(), "127.0.0.1".into()), ("sasl".into(), "bob".into()), ("super".into(), String::new())]
+        );
+        let (h, _, closed) = send(&mut s, 2, 3, op::EXISTS, EXISTS_ROOT);
+        assert_eq!((h.err, closed), (0, false));
+    }
+
+    #[test]
+    fn wrong_password_when_required_is_124_with_a_null_token() {
+        let mut s = server();
+        connect(&mut s, 3);
+        let (_, body, _) = send(&mut s, 3, 1, op::SASL, &token(b""));
+        let (h, body, closed) = send(&mut s, 3, 2, op::SASL, &token(&digest_response(&body[4..], "wrong")));
+        assert_eq!((h, body, closed), (ReplyHeader { xid: 2, zxid: 0, err: -124 }, vec![0xff; 4], true));
+    }
+}
