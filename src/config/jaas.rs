@@ -56,9 +56,14 @@ pub struct JaasConfig {
 }
 
 impl JaasConfig {
+    /// `Configuration.getAppConfigurationEntry`: a section without modules is absent.
     pub fn section(&self, name: &str) -> Option<&Section> {
-        self.sections.iter().find(|s| s.name == name)
+        lookup(&self.sections, name)
     }
+}
+
+fn lookup<'a>(sections: &'a [Section], name: &str) -> Option<&'a Section> {
+    sections.iter().find(|s| s.name == name && !s.modules.is_empty())
 }
 
 /// A syntax error: the JDK would throw a `SecurityException` for this file.
@@ -300,7 +305,7 @@ impl Parser2<'_> {
                 "REQUISITE" => ControlFlag::Requisite,
                 "SUFFICIENT" => ControlFlag::Sufficient,
                 "OPTIONAL" => ControlFlag::Optional,
-                _ => return self.err(format!("Invalid control flag, {flag_text}")),
+                _ => return self.err(format!("Invalid control flag, {}", flag_text.to_ascii_uppercase())),
             };
             let mut options = BTreeMap::new();
             while !self.at(';') {
@@ -468,7 +473,7 @@ mod tests {
         let e = p("Server {\n  a.B required\n  user_x=\"y\"\n};").unwrap_err();
         assert_eq!(e, JaasError { line: 4, message: "expected [option key], found [}]".into() });
         let e = p("Server {\n  a.B mandatory;\n};").unwrap_err();
-        assert_eq!(e, JaasError { line: 2, message: "Invalid control flag, mandatory".into() });
+        assert_eq!(e, JaasError { line: 2, message: "Invalid control flag, MANDATORY".into() });
         let e = p("Server {\n a.B required k=1;\n};").unwrap_err();
         assert_eq!(e, JaasError { line: 2, message: "expected [option value], found [1]".into() });
         let e = p("Server {\n a.B required;\n}").unwrap_err();
@@ -505,6 +510,55 @@ mod tests {
         assert_eq!(s[0].modules[0].options["q"], "${nope.x}");
         assert_eq!(s[0].modules[0].options["r"], "/");
         assert_eq!(w, vec!["line 1: cannot expand ${nope.x}: kept as written".to_string()]);
+    }
+
+    /// What `JaasParse.java` prints for a file, rendered from our parse.
+    fn render(text: &str) -> Result<String, JaasError> {
+        let sections = p(text)?;
+        let mut out = String::from("ok\n");
+        for name in ["Server", "Client", "A", "Empty", "Quoted Name"] {
+            let Some(s) = lookup(&sections, name) else {
+                out.push_str(&format!("absent {name}\n"));
+                continue;
+            };
+            out.push_str(&format!("section {name}\n"));
+            for m in &s.modules {
+                out.push_str(&format!("module {} {}\n", m.class, format!("{:?}", m.flag).to_lowercase()));
+                for (k, v) in &m.options {
+                    out.push_str(&format!("option {k}={v}\n"));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every file in tests/data/jaas is read as the JDK's `ConfigFile` read it
+    /// (compat-tests/sasl/gen_jaas_expected.sh): same sections, flags and options, or an
+    /// error on the same line.
+    #[test]
+    fn corpus_matches_the_jdk() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/jaas");
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().and_then(|e| e.to_str()) != Some("conf") {
+                continue;
+            }
+            n += 1;
+            let text = std::fs::read_to_string(&path).unwrap();
+            let expected = std::fs::read_to_string(path.with_extension("expected")).unwrap();
+            match render(&text) {
+                Ok(ours) => assert_eq!(ours, expected, "{}", path.display()),
+                Err(e) => {
+                    assert!(expected.starts_with("error "), "{}: we refuse ({e:?}), the JDK accepts", path.display());
+                    if let Some(l) = expected.split("Line ").nth(1) {
+                        let java_line: usize = l.split(':').next().unwrap().parse().unwrap();
+                        assert_eq!(e.line, java_line, "{}", path.display());
+                    }
+                }
+            }
+        }
+        assert!(n >= 18, "only {n} files in {}", dir.display());
     }
 
     #[test]
