@@ -38,7 +38,7 @@ command -v javac >/dev/null || { echo "install.sh: javac missing" >&2; exit 1; }
 
 if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" - "$KAZOO_VERSION" <<'PY' 2>/dev/null
 import sys
-import kazoo.version, pytest  # noqa: F401
+import kazoo.version, pytest, puresasl  # noqa: F401
 sys.exit(0 if kazoo.version.__version__ == sys.argv[1] else 1)
 PY
 then
@@ -49,6 +49,6 @@ else
   [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
   rm -rf "$VENV"
   "$PY" -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "kazoo==$KAZOO_VERSION" pytest </dev/null
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "kazoo==$KAZOO_VERSION" pure-sasl pytest </dev/null
 fi
 echo "install.sh: done"

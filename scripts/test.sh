@@ -62,6 +62,8 @@ if [ -x target/release/ruzk ]; then
   step storage-recover-matches-java plain bash compat-tests/storage/recover-matches-java.sh target/release/ruzk
   step storage-purge-matches-java plain bash compat-tests/storage/purge-matches-java.sh target/release/ruzk
   step bench-smoke plain bash scripts/bench-smoke-ruzk.sh
+  # Client SASL (DIGEST-MD5, sasl ACLs, auth enforcement) against Java 3.8.0 and ruzk: ~80 s.
+  step sasl-client plain "$PY" compat-tests/sasl/check.py target/release/ruzk
   # The ensemble: election against Java, Zab suites on ruzk-only and mixed ensembles, the client
   # suite through followers, rolling replacement, and the ensemble differential.
   step election-java plain bash compat-tests/election/run.sh

@@ -16,6 +16,7 @@
 //! Must not depend on anything above it: no tree, server or runtime types.
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
+pub mod jaas;
 mod known;
 mod parse;
 mod properties;

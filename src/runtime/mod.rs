@@ -116,6 +116,7 @@ fn settings_from_args(a: &ServerArgs) -> anyhow::Result<Settings> {
     if !unsupported.is_empty() {
         anyhow::bail!("refusing to start: {}", unsupported.join("; "));
     }
+    crate::tree::acl::set_sasl_provider(crate::server::sasl::acl_provider(&config.props));
     settings_from_config(config)
 }
 
@@ -131,6 +132,13 @@ pub fn settings_from_config(c: Config) -> anyhow::Result<Settings> {
         .or_else(|_| format!("[{host}]:{port}").parse())
         .with_context(|| format!("bad client address {host}:{port}"))?;
     let tick = c.tick_time_ms.max(1) as i64;
+    let mut sasl_warnings = Vec::new();
+    let mut sasl = crate::server::sasl::options_from_props(&c.props, &mut sasl_warnings)
+        .map_err(|e| anyhow::anyhow!("refusing to start: {e}"))?;
+    for w in sasl_warnings {
+        tracing::warn!("{w}");
+    }
+    sasl.nonce_seed = rand::random();
     let opts = Options {
         server_id: crate::types::ServerId(1),
         tick_ms: tick as u64,
@@ -150,6 +158,7 @@ pub fn settings_from_config(c: Config) -> anyhow::Result<Settings> {
         config: Arc::new(c.clone()),
         local_sessions: c.local_sessions_enabled,
         local_sessions_upgrading: c.local_sessions_upgrading_enabled,
+        sasl,
     };
     use crate::config::SnapshotCompression as Sc;
     use crate::storage::snapshot::Compression;

@@ -38,6 +38,7 @@ impl Server {
             read_only_byte: false,
             backlog: VecDeque::new(),
             stats: ConnStats { established_ms: self.now.wall_ms, ..Default::default() },
+            sasl: Default::default(),
         };
         self.conns.insert(conn, c);
     }

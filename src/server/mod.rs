@@ -17,6 +17,8 @@ pub mod persist;
 pub mod prep;
 pub mod read;
 pub mod reply;
+pub mod sasl;
+mod sasl_digest;
 pub mod session;
 pub mod stats;
 pub mod watch;
@@ -67,6 +69,8 @@ pub struct Options {
     pub local_sessions: bool,
     /// `localSessionsUpgradingEnabled`.
     pub local_sessions_upgrading: bool,
+    /// Client SASL and auth enforcement.
+    pub sasl: sasl::SaslOptions,
 }
 
 /// Process and disk facts the runtime measures for the four-letter words.
@@ -94,6 +98,7 @@ impl Default for Options {
             config: std::sync::Arc::new(crate::config::Config::default_standalone(std::path::Path::new("/tmp"))),
             local_sessions: false,
             local_sessions_upgrading: false,
+            sasl: sasl::SaslOptions::default(),
         }
     }
 }
@@ -160,6 +165,7 @@ struct Conn {
     read_only_byte: bool,
     backlog: VecDeque<Bytes>,
     pub stats: ConnStats,
+    sasl: sasl::ConnSasl,
 }
 
 enum Work {
@@ -219,6 +225,8 @@ pub struct Server {
     revalidating: std::collections::BTreeMap<SessionId, Vec<(ConnId, i32)>>,
     /// The member's role as the four-letter words report it.
     pub role: RoleInfo,
+    /// DIGEST-MD5 nonces, seeded from `opts.sasl.nonce_seed`.
+    sasl_rng: rand::rngs::StdRng,
 }
 
 const BACKLOG_MAX: usize = 10_000;
@@ -235,7 +243,9 @@ impl Server {
         }
         let last = tree.last_zxid;
         let local_sessions = Sessions::new(opts.tick_ms, SessionId(0));
+        let sasl_rng = sasl::nonce_rng(opts.sasl.nonce_seed);
         Server {
+            sasl_rng,
             local_sessions,
             next_container_check: now.mono_ms + opts.container_check_interval_ms,
             opts,
@@ -398,6 +408,10 @@ impl Server {
         c.stats.received += 1;
         self.stats.packets_received += 1;
         let session = c.session;
+        // AuthenticationHelper runs before the request reaches the session tracker.
+        if !matches!(h.type_, op::AUTH | op::SASL) && !self.auth_enforced(conn, h.xid) {
+            return;
+        }
         if self.is_local_session(session) {
             self.local_sessions.touch(session, None, now.mono_ms);
         } else {
@@ -415,10 +429,7 @@ impl Server {
         }
         match h.type_ {
             op::AUTH => self.on_auth(conn, body),
-            op::SASL => {
-                self.reply(conn, h.xid, AUTH_FAILED, &[]);
-                self.close(conn);
-            }
+            op::SASL => self.on_sasl(conn, h.xid, body),
             op::CLOSE_SESSION if self.is_local_session(session) => self.end_local_session(session, Some(conn), h.xid),
             t if opcode::is_client_write(t) => {
                 if let Err(e) = self.upgrade_if_needed(session, t, &body) {

@@ -171,6 +171,39 @@ pub fn ip_matches(client: &str, acl: &str) -> bool {
     true
 }
 
+/// The `sasl` scheme's provider (`SASLAuthenticationProvider`), which Java registers only
+/// when a `zookeeper.authProvider.*` names it. Process-wide like Java's `ProviderRegistry`;
+/// set once by the server binary at startup.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SaslProvider {
+    pub registered: bool,
+    /// `zookeeper.letAnySaslUserDoX`: an ACL id that every SASL user matches.
+    pub let_any_user_do_x: Option<String>,
+}
+
+static SASL_PROVIDER: std::sync::OnceLock<SaslProvider> = std::sync::OnceLock::new();
+
+/// Installs the process's `sasl` provider (first call wins).
+pub fn set_sasl_provider(p: SaslProvider) {
+    let _ = SASL_PROVIDER.set(p);
+}
+
+fn sasl_provider() -> Option<&'static SaslProvider> {
+    SASL_PROVIDER.get().filter(|p| p.registered)
+}
+
+/// `SASLAuthenticationProvider.matches`.
+pub fn sasl_matches(p: &SaslProvider, id: &str, acl: &str) -> bool {
+    id == "super" || id == acl || p.let_any_user_do_x.as_deref() == Some(acl)
+}
+
+/// `SASLAuthenticationProvider.isValid`: a `KerberosName` can be made of it (an `@` only in
+/// `service[/host]@realm`).
+pub fn sasl_valid(id: &str) -> bool {
+    let Some((head, realm)) = id.split_once('@') else { return true };
+    !realm.contains(['/', '@']) && head.matches('/').count() <= 1
+}
+
 /// `ZooKeeperServer.checkACL`: allowed if the ACL is empty, the caller is super, or an entry
 /// with the permission matches one of the caller's ids.
 pub fn check(acl: &[Acl], perm: i32, auth: &[Id]) -> bool {
@@ -188,6 +221,8 @@ pub fn check(acl: &[Acl], perm: i32, auth: &[Id]) -> bool {
             a.scheme == e.id.scheme
                 && match a.scheme.as_str() {
                     "ip" => ip_matches(&a.id, &e.id.id),
+                    // No provider, no match: Java skips ACL entries of unknown schemes.
+                    "sasl" => sasl_provider().is_some_and(|p| sasl_matches(p, &a.id, &e.id.id)),
                     _ => a.id == e.id.id,
                 }
         })
@@ -206,7 +241,8 @@ pub fn valid_id(id: &Id) -> bool {
             };
             addr.parse::<std::net::IpAddr>().is_ok() && bits.is_none_or(|b| b.parse::<u8>().is_ok())
         }
-        "super" | "sasl" | "x509" => true,
+        "sasl" => sasl_provider().is_some() && sasl_valid(&id.id),
+        "super" | "x509" => true,
         _ => false,
     }
 }
@@ -228,6 +264,10 @@ pub fn fixup(acl: &[Acl], auth: &[Id]) -> Option<Vec<Acl>> {
             let mut any = false;
             for id in auth {
                 if id.scheme == "ip" || id.scheme == "world" || id.scheme == "super" {
+                    continue;
+                }
+                // Only ids of a registered, authenticating provider expand `auth`.
+                if id.scheme == "sasl" && sasl_provider().is_none() {
                     continue;
                 }
                 any = true;
@@ -278,6 +318,17 @@ mod tests {
         let fixed = fixup(&acl, &auth).unwrap();
         assert_eq!(fixed, vec![Acl { perms: 31, id: auth[1].clone() }]);
         assert!(fixup(&acl, &auth[..1]).is_none());
+    }
+
+    #[test]
+    fn sasl_provider_rules() {
+        let p = SaslProvider { registered: true, let_any_user_do_x: Some("anyone-sasl".into()) };
+        assert!(sasl_matches(&p, "bob", "bob"));
+        assert!(sasl_matches(&p, "super", "bob"));
+        assert!(sasl_matches(&p, "eve", "anyone-sasl"));
+        assert!(!sasl_matches(&p, "eve", "bob"));
+        assert!(sasl_valid("bob") && sasl_valid("zk/host@R") && sasl_valid("a/b/c") && sasl_valid("u@R"));
+        assert!(!sasl_valid("a@b@c") && !sasl_valid("a/b/c@R") && !sasl_valid("a@R/x"));
     }
 
     #[test]
