@@ -12,6 +12,7 @@ import random
 import struct
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "ensemble"))
@@ -32,13 +33,13 @@ TOPOLOGIES = {
 
 
 class FaultEnsemble(ensemble.Ensemble):
-    def __init__(self, kinds, name, tmpfs_sid=None, tmpfs_mb=64, snap_count=300):
+    def __init__(self, kinds, name, tmpfs_sid=None, tmpfs_mb=64, snap_count=300, max_session_ms=10000):
         self.proxy = None
         self.tmpfs_sid = None
         self.tmpfs_mb = tmpfs_mb
         super().__init__([(k, "participant") for k in kinds], tick_ms=TICK_MS, init_limit=INIT_LIMIT,
                          sync_limit=SYNC_LIMIT, name=name,
-                         cfg=["snapCount=%d" % snap_count, "minSessionTimeout=1000", "maxSessionTimeout=10000"])
+                         cfg=["snapCount=%d" % snap_count, "minSessionTimeout=1000", "maxSessionTimeout=%d" % max_session_ms])
         self.proxy = FaultProxy()
         for a in self:
             for b in self:
@@ -71,6 +72,28 @@ class FaultEnsemble(ensemble.Ensemble):
         lines += self.cfg + m.extra_cfg
         with open(m.cfg_path, "w") as f:
             f.write("\n".join(lines) + "\n")
+
+    def wait_healthy(self, timeout=120.0, step="wait for the ensemble to serve"):
+        """Like wait_ready, but a moment with two leaders (an old leader just SIGCONTed or healed
+        has not yet noticed it lost its quorum) is waited out, not failed. Returns the leader."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for m in self:
+                if m.proc is not None:
+                    self.check_alive(m, step)
+            live = self.live()
+            modes = {m.sid: m.mode() for m in live}
+            leaders = [m for m in live if modes[m.sid] == "leader"]
+            if len(leaders) == 1 and all(v in ("leader", "follower") for v in modes.values()):
+                for m in live:
+                    self.wait_writable(m, max(1.0, deadline - time.monotonic()), step)
+                if self.leader() is leaders[0]:
+                    return leaders[0]
+            if time.monotonic() > deadline:
+                self.fail(leaders[0] if leaders else live[0], step,
+                          "waited %.0f s for exactly one leader, every other member following, and a write "
+                          "through every member" % timeout, "modes %s" % modes, extra_members=live)
+            time.sleep(0.2)
 
     # ------------------------------------------------------------------ full disk
 

@@ -16,6 +16,7 @@ import time
 
 from kazoo.client import KazooClient
 from kazoo.exceptions import BadVersionError, NodeExistsError, NoNodeError
+from kazoo.protocol.states import KazooState
 from kazoo.retry import KazooRetry
 
 logging.getLogger("kazoo").setLevel(logging.CRITICAL)
@@ -25,16 +26,19 @@ OP_TIMEOUT = 6.0
 SESSION_TIMEOUT = 4.0
 
 
-def make_client(hosts):
-    c = KazooClient(hosts=hosts, timeout=SESSION_TIMEOUT,
+def make_client(hosts, session_timeout=None):
+    c = KazooClient(hosts=hosts, timeout=session_timeout or SESSION_TIMEOUT,
                     connection_retry=KazooRetry(max_tries=-1, delay=0.05, max_delay=0.5, ignore_expire=False),
                     command_retry=None, randomize_hosts=False)
     return c
 
 
 class Worker(threading.Thread):
-    def __init__(self, wid, hosts, keys, append_dir, seed, clock, history, lock, stop_event):
+    def __init__(self, wid, hosts, keys, append_dir, seed, clock, history, lock, stop_event, session_timeout=None):
         super().__init__(name="worker-%d" % wid, daemon=True)
+        self.session_timeout = session_timeout
+        self.think_s = 0.0
+        self.lost_sessions = []  # clock times at which kazoo reported the session LOST (expired)
         self.wid, self.hosts, self.keys, self.append_dir = wid, hosts, keys, append_dir
         self.rng = random.Random(seed)
         self.clock, self.history, self.lock, self.stop_event = clock, history, lock, stop_event
@@ -54,7 +58,10 @@ class Worker(threading.Thread):
         self.errors[name] = self.errors.get(name, 0) + 1
 
     def run(self):
-        self.client = make_client(self.hosts)
+        self.client = make_client(self.hosts, self.session_timeout)
+        # kazoo also reports LOST when we close the session ourselves: only count it before stop.
+        self.client.add_listener(lambda st: self.lost_sessions.append(self.clock())
+                                 if st == KazooState.LOST and not self.stop_event.is_set() else None)
         try:
             self.client.start(timeout=30)
         except Exception as e:  # noqa: BLE001 - reported by the round as a harness failure
@@ -63,6 +70,8 @@ class Worker(threading.Thread):
         try:
             while not self.stop_event.is_set():
                 self.one()
+                if self.think_s:
+                    self.stop_event.wait(self.think_s)
         finally:
             try:
                 self.client.stop()
@@ -132,7 +141,7 @@ class Worker(threading.Thread):
 class Workload:
     """Several workers on one set of keys; start(), stop(), then history / appends / errors."""
 
-    def __init__(self, ens, prefix, nworkers=4, nkeys=3, seed=0):
+    def __init__(self, ens, prefix, nworkers=4, nkeys=3, seed=0, session_timeout=None, think_s=0.0):
         self.ens = ens
         self.prefix = prefix
         self.keys = ["%s/k%d" % (prefix, i) for i in range(nkeys)]
@@ -147,7 +156,10 @@ class Workload:
             order = members[w % len(members):] + members[:w % len(members)]
             hosts = ",".join(m.hostport for m in order)
             self.workers.append(Worker(w, hosts, self.keys, self.append_dir, seed * 1000 + w, self.clock,
-                                       self.history, self.lock, self.stop_event))
+                                       self.history, self.lock, self.stop_event, session_timeout))
+
+        for w in self.workers:
+            w.think_s = think_s
 
     def clock(self):
         return time.monotonic() - self.t0
@@ -175,6 +187,9 @@ class Workload:
             for k, v in w.errors.items():
                 out[k] = out.get(k, 0) + v
         return out
+
+    def lost_sessions(self):
+        return sorted(t for w in self.workers for t in w.lost_sessions)
 
     def start_errors(self):
         return [w.start_error for w in self.workers if w.start_error]
