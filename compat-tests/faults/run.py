@@ -91,6 +91,15 @@ def run_round(ens, kind, n, rng, args, totals):
                                                           len(wl.lost_sessions())))
     for f in failures[:20]:
         log("  " + f.replace("\n", "\n    "))
+    if failures or args.history_dir:
+        out_dir = args.history_dir or ens.dir
+        os.makedirs(out_dir, exist_ok=True)
+        path = os.path.join(out_dir, "history-r%d.json" % n)
+        with open(path, "w") as f:
+            json.dump({"round": name, "what": what, "ops": wl.history,
+                       "appends": {p: [a[0].decode(), a[1], a[2], a[3]] for p, a in wl.appends().items()}},
+                      f, default=lambda b: b.decode(errors="replace") if isinstance(b, bytes) else str(b))
+        log("  history written to %s" % path)
     return failures
 
 
@@ -111,7 +120,12 @@ def faults(args):
     else:
         plan = [(t, k) for t in topos for k in kinds for _ in range(args.rounds_per_kind)]
     i = 0
+    stopped_early = None
     while i < len(plan) and not (all_failures and not args.keep_going):
+        if args.max_seconds and time.monotonic() - t0 > args.max_seconds:
+            stopped_early = "stopped by --max-seconds %d after %d of %d planned rounds" % (args.max_seconds, n, len(plan))
+            log(stopped_early)
+            break
         topo = plan[i][0]
         batch = []
         while i < len(plan) and plan[i][0] == topo and len(batch) < args.restart_every:
@@ -137,6 +151,9 @@ def faults(args):
                     ens.keep = True
                     break
                 all_failures += fails
+                if args.json_out:
+                    # After every round, so a soak stopped at any moment leaves its figures.
+                    write_summary(args.json_out, totals, time.monotonic() - t0, all_failures, len(plan), "running")
                 if fails:
                     ens.keep = not args.expect_caught
                     if not args.keep_going:
@@ -144,9 +161,24 @@ def faults(args):
     secs = time.monotonic() - t0
     summary = summarize(totals, secs, all_failures)
     if args.json_out:
-        with open(args.json_out, "w") as f:
-            json.dump(summary, f, indent=1)
+        write_summary(args.json_out, totals, secs, all_failures, len(plan), stopped_early or "finished")
     return summary, all_failures
+
+
+def write_summary(path, totals, secs, failures, planned, status):
+    tot = {"rounds": 0, "acked_writes": 0, "lost": 0, "violations": 0, "unknown": 0, "ops": 0}
+    rows = []
+    for (topo, kind), k in sorted(totals.items()):
+        rows.append(dict(k, topology=topo, kind=kind))
+        for f in tot:
+            tot[f] += k[f]
+    out = {"status": status, "planned_rounds": planned, "total": tot, "seconds": round(secs),
+           "failure_reports": len(failures), "failures": [f[:2000] for f in failures[:20]], "rows": rows,
+           "written_at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(out, f, indent=1)
+    os.replace(tmp, path)
 
 
 def summarize(totals, secs, failures):
@@ -160,9 +192,9 @@ def summarize(totals, secs, failures):
         for f in tot:
             tot[f] += k[f]
     log("TOTAL: %d rounds, %d ops, %d acked writes, %d unknown outcomes, %d lost, %d linearizability violations, "
-        "%d failed rounds, %.0f s" % (tot["rounds"], tot["ops"], tot["acked_writes"], tot["unknown"], tot["lost"],
+        "%d failure reports, %.0f s" % (tot["rounds"], tot["ops"], tot["acked_writes"], tot["unknown"], tot["lost"],
                                       tot["violations"], len(failures), secs))
-    return {"rows": rows, "total": tot, "seconds": round(secs), "failures": len(failures)}
+    return {"total": tot, "seconds": round(secs), "failures": len(failures)}
 
 
 class LockWorkload:
@@ -314,7 +346,9 @@ def main():
     ap.add_argument("--settle", type=float, default=1.0, help="seconds of load after the ensemble recovered")
     ap.add_argument("--seed", type=int, default=int(os.environ.get("FAULTS_SEED", "1")))
     ap.add_argument("--keep-going", action="store_true", help="do not stop at the first failing round")
+    ap.add_argument("--max-seconds", type=int, default=0, help="stop starting rounds after this long (soak)")
     ap.add_argument("--json-out")
+    ap.add_argument("--history-dir", help="write every round's history here (failing rounds: always, to the kept ensemble dir)")
     ap.add_argument("--rolling", action="store_true", help="run the rolling replacement instead")
     ap.add_argument("--rolling-kind", default="ruzk", help="what replaces Java in the rolling run (java: the control)")
     ap.add_argument("--rolling-think-ms", type=float, default=40.0, help="pause between one worker's ops (rolling)")
