@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The bounded CI run of compat-tests/faults (about 7 minutes on 2 cores): the checker's unit tests,
+# The bounded CI run of compat-tests/faults (about 5 minutes on 2 cores): the checker and proxy unit tests,
 # one round of every fault kind on ruzk3 and on a mixed ensemble (2 ruzk + 1 Java), rolling
 # replacement Java -> ruzk -> Java under load, and two runs that must FAIL the checks (a harness
 # switch that loses an acknowledged write, and ruzk's test-only commit-without-quorum switch).
@@ -15,7 +15,7 @@ part() {
   echo "--- faults/$name: $*"
   if "$@"; then echo "--- faults/$name: ok, $((SECONDS - t)) s"; else echo "--- faults/$name: FAILED, $((SECONDS - t)) s"; rc=1; fi
 }
-part checker-unit "$PY" -m pytest -q -p no:cacheprovider "$HERE/test_linearizability.py"
+part unit "$PY" -m pytest -q -p no:cacheprovider "$HERE/test_linearizability.py" "$HERE/test_proxy.py"
 part rounds "$PY" "$HERE/run.py" --topology ruzk3,mixed_2ruzk_1java --kinds all --rounds-per-kind 1 --keep-going \
   --seed "${FAULTS_SEED:-1}"
 part rolling "$PY" "$HERE/run.py" --rolling --seed "${FAULTS_SEED:-1}"

@@ -82,9 +82,10 @@ def run_round(ens, kind, n, rng, args, totals):
     k["seconds"] += secs
     k["failures"] += 1 if failures else 0
     log("%s: %d ops, %d acked writes (%d appends), %d unknown, %d lost, %d violations, %d znodes compared, "
-        "%.1f s — %s%s" % (name, figures["ops"], figures["acked_writes"], figures["acked_appends"],
-                           figures["unknown"], figures["lost"], figures["violations"], figures["znodes_compared"],
-                           secs, what, "; BREAK SWITCH: " + broke if broke else ""))
+        "%.1f s (check %.2f s) — %s%s" % (name, figures["ops"], figures["acked_writes"], figures["acked_appends"],
+                                          figures["unknown"], figures["lost"], figures["violations"],
+                                          figures["znodes_compared"], secs, figures["check_s"], what,
+                                          "; BREAK SWITCH: " + broke if broke else ""))
     errs = wl.errors()
     if errs or wl.lost_sessions():
         log("  client errors: %s; sessions expired: %d" % (", ".join("%s x%d" % kv for kv in sorted(errs.items())),
