@@ -19,6 +19,7 @@ import random
 import sys
 import threading
 import time
+import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -137,13 +138,23 @@ def faults(args):
             log("ensemble %s: %s in %s (tmpfs dataDir on member %s)"
                 % (topo, ", ".join("%d=%s" % (m.sid, m.kind) for m in ens), ens.dir, tmpfs))
             ens.start()
-            ens.wait_healthy(timeout=120, step="%s: first start" % topo)
+            try:
+                ens.wait_healthy(timeout=120, step="%s: first start" % topo)
+            except ensemble.WaitTimeout as e:
+                # Counted as a failed round of the first kind; the batch's other kinds are retried.
+                n += 1
+                all_failures.append("HARNESS/LIVENESS failure starting ensemble %s (round %d):\n%s" % (topo, n, e))
+                log(all_failures[-1])
+                i -= len(batch) - 1
+                ens.keep = True
+                continue
             for j, kind in enumerate(batch):
                 n += 1
                 try:
                     fails = run_round(ens, kind, n, rng, args, totals)
-                except ensemble.WaitTimeout as e:
-                    fails = ["HARNESS/LIVENESS failure in round %d (%s, %s):\n%s" % (n, topo, kind, e)]
+                except Exception as e:  # noqa: BLE001 - a WaitTimeout names member, step and wait itself
+                    detail = str(e) if isinstance(e, ensemble.WaitTimeout) else traceback.format_exc()
+                    fails = ["HARNESS/LIVENESS failure in round %d (%s, %s):\n%s" % (n, topo, kind, detail)]
                     log(fails[0])
                     # The rest of this batch runs on a fresh ensemble, so one stuck member does not
                     # fail every later round.
