@@ -33,7 +33,9 @@ TOPOLOGIES = {
 
 
 class FaultEnsemble(ensemble.Ensemble):
-    def __init__(self, kinds, name, tmpfs_sid=None, tmpfs_mb=64, snap_count=300, max_session_ms=10000):
+    # The tmpfs must hold 50 rounds of snapshots and logs (nothing purges them), or a soak fills it
+    # without the full-disk fault; only the filler makes it full, for a few seconds.
+    def __init__(self, kinds, name, tmpfs_sid=None, tmpfs_mb=512, snap_count=300, max_session_ms=10000):
         self.proxy = None
         self.tmpfs_sid = None
         self.tmpfs_mb = tmpfs_mb

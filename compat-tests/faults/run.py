@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import random
+import signal
 import sys
 import threading
 import time
@@ -347,6 +348,8 @@ def rolling(args):
 
 
 def main():
+    # SIGTERM unwinds like an exception, so every ensemble is closed and its tmpfs unmounted.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--topology", default="ruzk3,mixed_2ruzk_1java,mixed_1ruzk_2java",
                     help="comma list of %s" % ", ".join(TOPOLOGIES))
