@@ -29,6 +29,7 @@ import ensemble  # noqa: E402
 from checks import break_truth, final_checks  # noqa: E402
 from nemesis import KINDS, Ctx  # noqa: E402
 from workload import Workload, make_client  # noqa: E402
+from kazoo.recipe.cache import TreeCache  # noqa: E402
 
 
 def log(msg):
@@ -297,6 +298,12 @@ def rolling(args):
         wl = Workload(ens, "/rolling", nworkers=args.workers, seed=rng.randrange(1 << 30), session_timeout=30.0,
                       think_s=args.rolling_think_ms / 1000.0)
         lk = LockWorkload(ens, "/rolling-lock", 30.0, wl.clock)
+        # A watch-driven cache of the append directory on its own session: at the end it must
+        # hold every acknowledged append with its data, as the members do.
+        cache_client = make_client(",".join(m.hostport for m in reversed(list(ens))), 30.0)
+        cache_client.start(timeout=30)
+        cache = TreeCache(cache_client, wl.append_dir)
+        cache.start()
         wl.start()
         lk.start()
         steps = []
@@ -340,6 +347,21 @@ def rolling(args):
                 failures.append("sessions lost (expired) during the rolling replacement: lock sessions at %s s, "
                                 "worker sessions at %s s" % (["%.1f" % t for t in lk.lost_at],
                                                              ["%.1f" % t for t in wl.lost_sessions()]))
+            acked = {p: a[0] for p, a in wl.appends().items() if a[1] == "ok"}
+            deadline = time.monotonic() + 30
+            while True:
+                missing = [p for p, d in acked.items() if cache.get_data(p) is None or cache.get_data(p).data != d]
+                if not missing or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            log("rolling: the TreeCache of %s holds %d of %d acknowledged appends with their data"
+                % (wl.append_dir, len(acked) - len(missing), len(acked)))
+            if missing:
+                failures.append("CACHE: the TreeCache of %s still lacks %d acknowledged appends after 30 s, e.g. %s"
+                                % (wl.append_dir, len(missing), sorted(missing)[:5]))
+        cache.close()
+        cache_client.stop()
+        cache_client.close()
         if failures:
             ens.keep = True
         for f in failures[:20]:
