@@ -44,7 +44,7 @@ class Link:
         self.target = (target_host, target_port)
         self.cut = False
         self.delay_ms = 0
-        self.conns = set()
+        self.conns = []  # live connections: {"writers", "tasks", "cut"}
         self.accepted = 0
         self.server = None
 
@@ -90,9 +90,7 @@ class FaultProxy:
     async def _serve(self, link, creader, cwriter):
         link.accepted += 1
         conn = {"writers": [cwriter], "tasks": [], "cut": link.cut}
-        link.conns.add(id(conn))
-        link_conns = self._conns_of(link)
-        link_conns.append(conn)
+        link.conns.append(conn)
         try:
             if link.cut:
                 await self._swallow(creader)
@@ -119,14 +117,8 @@ class FaultProxy:
                     w.close()
                 except Exception:
                     pass
-            link.conns.discard(id(conn))
-            if conn in link_conns:
-                link_conns.remove(conn)
-
-    def _conns_of(self, link):
-        if not hasattr(link, "_conn_list"):
-            link._conn_list = []
-        return link._conn_list
+            if conn in link.conns:
+                link.conns.remove(conn)
 
     async def _swallow(self, reader):
         while True:
@@ -201,7 +193,7 @@ class FaultProxy:
     def cut(self, a, b=None):
         for link in self._select(a, b):
             link.cut = True
-            for conn in self._conns_of(link):
+            for conn in list(link.conns):
                 conn["cut"] = True
 
     def isolate(self, sid):
@@ -213,7 +205,7 @@ class FaultProxy:
             for link in self.links.values():
                 link.cut = False
                 link.delay_ms = 0
-                for conn in list(self._conns_of(link)):
+                for conn in list(link.conns):
                     if conn["cut"]:
                         self._close(conn)
         self.loop.call_soon_threadsafe(do)
@@ -227,7 +219,7 @@ class FaultProxy:
 
         def do():
             for link in links:
-                for conn in list(self._conns_of(link)):
+                for conn in list(link.conns):
                     self._close(conn)
         self.loop.call_soon_threadsafe(do)
 
@@ -250,7 +242,7 @@ class FaultProxy:
             for link in self.links.values():
                 if link.server:
                     link.server.close()
-                for conn in list(self._conns_of(link)):
+                for conn in list(link.conns):
                     self._close(conn)
         try:
             self._call(stop, timeout=5)
