@@ -26,6 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from cluster import TOPOLOGIES, FaultEnsemble  # noqa: E402
 import ensemble  # noqa: E402
+import logscan  # noqa: E402
 from checks import break_truth, final_checks  # noqa: E402
 from nemesis import KINDS, Ctx  # noqa: E402
 from workload import Workload, make_client  # noqa: E402
@@ -89,6 +90,20 @@ def run_round(ens, kind, n, rng, args, totals):
                                           figures["unknown"], figures["lost"], figures["violations"],
                                           figures["znodes_compared"], secs, figures["check_s"], what,
                                           "; BREAK SWITCH: " + broke if broke else ""))
+    if getattr(ens, "scanner", None) is not None:
+        # Report-only: a fault round makes Java log lines the ensemble suites forbid (a member killed
+        # mid-write, a partition cutting an election message), so these are leads, not verdicts.
+        try:
+            rep = ens.scanner.scan()
+            found = {}
+            for f in rep.forbidden():
+                found[(f.sid, f.rule)] = found.get((f.sid, f.rule), 0) + 1
+            if found:
+                k["java_log_findings"] = k.get("java_log_findings", 0) + sum(found.values())
+                log("  Java log scan (report only): %s" % ", ".join(
+                    "member %d %s x%d" % (sid, rule, c) for (sid, rule), c in sorted(found.items())))
+        except Exception as e:  # noqa: BLE001 - the scan must never fail a round
+            log("  Java log scan skipped: %s" % e)
     errs = wl.errors()
     if errs or wl.lost_sessions():
         log("  client errors: %s; sessions expired: %d" % (", ".join("%s x%d" % kv for kv in sorted(errs.items())),
@@ -139,6 +154,7 @@ def faults(args):
         with FaultEnsemble(TOPOLOGIES[topo], name=topo, tmpfs_sid=tmpfs) as ens:
             log("ensemble %s: %s in %s (tmpfs dataDir on member %s)"
                 % (topo, ", ".join("%d=%s" % (m.sid, m.kind) for m in ens), ens.dir, tmpfs))
+            ens.scanner = logscan.LogScanner(ens)
             ens.start()
             try:
                 ens.wait_healthy(timeout=120, step="%s: first start" % topo)
