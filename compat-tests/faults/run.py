@@ -67,7 +67,17 @@ def run_round(ens, kind, n, rng, args, totals):
         for m in ens:
             if m.paused:
                 m.resume()
-        ens.wait_healthy(timeout=120, step="%s: after the fault (%s)" % (name, kind))
+        try:
+            ens.wait_healthy(timeout=120, step="%s: after the fault (%s)" % (name, kind))
+        except ensemble.WaitTimeout:
+            m = ens[ens.tmpfs_sid] if kind == "full-disk" else None
+            if m is None or m.running():
+                raise
+            # The full-disk member died even later than the nemesis watched: restart it once.
+            log("  %s exited (status %s) after the disk was freed; restarting it" % (m.name, m.proc.returncode))
+            m.proc = None
+            m.start()
+            ens.wait_healthy(timeout=120, step="%s: after the fault (%s), member %d restarted" % (name, kind, m.sid))
         time.sleep(args.settle)
     finally:
         stuck = wl.stop()
