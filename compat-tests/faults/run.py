@@ -180,6 +180,12 @@ def faults(args):
                 ens.keep = True
                 continue
             for j, kind in enumerate(batch):
+                if args.max_seconds and time.monotonic() - t0 > args.max_seconds:
+                    i = len(plan)  # no further batches either
+                    stopped_early = "stopped by --max-seconds %d after %d of %d planned rounds" % (
+                        args.max_seconds, n, len(plan))
+                    log(stopped_early)
+                    break
                 n += 1
                 try:
                     fails = run_round(ens, kind, n, rng, args, totals)
