@@ -76,6 +76,9 @@ if [ -x target/release/ruzk ]; then
   step compat-mixed-ensemble pytest bash compat-tests/run.sh mixed-ensemble
   step compat-mixed-ruzk-leader-ensemble pytest bash compat-tests/run.sh mixed-ruzk-leader-ensemble
   step differential-ensembles plain bash compat-tests/differential/ci.sh ensembles
+  # Fault injection (partitions, delays, kill -9, SIGSTOP, torn tail, full disk) on ruzk3 and a mixed
+  # ensemble, rolling replacement under load, and two runs that must be caught: about 5 min (281 s measured beside a soak).
+  step faults plain bash compat-tests/faults/ci.sh
 else
   echo "=== compat-ruzk: skipped, no release binary"; FAILED=$((FAILED + 1)); FAILED_STEPS+=("compat-ruzk")
 fi

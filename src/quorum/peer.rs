@@ -97,6 +97,27 @@ pub struct Bugs {
     pub commit_without_quorum: bool,
 }
 
+/// The environment variable that turns [`Bugs`] on in a real server process, for the fault
+/// harness (compat-tests/faults) to show that its checks catch a broken rule end to end.
+pub const TEST_ONLY_BREAK_ENV: &str = "RUZK_TEST_ONLY_BREAK";
+
+impl Bugs {
+    /// Parses a comma list of switch names (`ack_before_durable`, `apply_uncommitted`,
+    /// `commit_without_quorum`); an unknown name is an error so a typo cannot pass for a fix.
+    pub fn parse(list: &str) -> Result<Bugs, String> {
+        let mut b = Bugs::default();
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            match name {
+                "ack_before_durable" => b.ack_before_durable = true,
+                "apply_uncommitted" => b.apply_uncommitted = true,
+                "commit_without_quorum" => b.commit_without_quorum = true,
+                other => return Err(format!("{TEST_ONLY_BREAK_ENV}: unknown switch {other:?}")),
+            }
+        }
+        Ok(b)
+    }
+}
+
 impl PeerOptions {
     /// A standalone server: no ensemble, its own log is the quorum.
     pub fn standalone(opts: &server::Options) -> PeerOptions {
@@ -731,5 +752,23 @@ impl Peer {
             self.store.current_epoch
         );
         self.election.start(self.now.mono_ms, last, self.store.current_epoch);
+    }
+}
+
+#[cfg(test)]
+mod bugs_env_tests {
+    use super::Bugs;
+
+    #[test]
+    fn parses_switch_lists_and_refuses_unknown_names() {
+        assert_eq!(Bugs::parse(""), Ok(Bugs::default()));
+        assert_eq!(
+            Bugs::parse("commit_without_quorum, apply_uncommitted"),
+            Ok(Bugs { ack_before_durable: false, apply_uncommitted: true, commit_without_quorum: true })
+        );
+        assert_eq!(
+            Bugs::parse("commit_without_quorom"),
+            Err("RUZK_TEST_ONLY_BREAK: unknown switch \"commit_without_quorom\"".to_string())
+        );
     }
 }

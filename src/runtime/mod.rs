@@ -214,6 +214,14 @@ fn ensemble_settings(mut s: Settings, c: &Config) -> anyhow::Result<Settings> {
         .with_context(|| format!("{host}:{} resolves to nothing", first.quorum_port))?;
     let id = crate::types::ServerId(my_id);
     s.opts.server_id = id;
+    let bugs = match std::env::var(crate::quorum::peer::TEST_ONLY_BREAK_ENV) {
+        Ok(list) => {
+            let b = crate::quorum::peer::Bugs::parse(&list).map_err(|e| anyhow::anyhow!(e))?;
+            tracing::warn!("TEST ONLY: deliberately broken Zab rules {b:?}; this server can lose writes");
+            b
+        }
+        Err(_) => Default::default(),
+    };
     s.peer = Some(PeerOptions {
         my_id: id,
         observer: c.peer_type == crate::config::PeerType::Observer,
@@ -231,7 +239,7 @@ fn ensemble_settings(mut s: Settings, c: &Config) -> anyhow::Result<Settings> {
         read_only_mode: c.readonly_mode,
         force_snap_sync: false,
         commit_log_count: s.commit_log_count,
-        bugs: Default::default(),
+        bugs,
     });
     s.verifier = Some(verifier);
     s.quorum_listen = Some(quorum_listen);
