@@ -235,3 +235,42 @@ def test_thousand_concurrent_connections():
     finally:
         for s in socks:
             s.close()
+
+
+def test_slow_reader_with_megabytes_pending_is_resumed(root):
+    # 200 getData replies of 100 KB (20 MB, far beyond the socket buffers) are requested
+    # without reading, so a server that bounds what it holds per connection must stop
+    # reading this client; once the client reads, every reply must arrive, in order.
+    big = b"x" * 100_000
+    c = new_client()
+    try:
+        c.create(root + "/big", big)
+    finally:
+        c.stop()
+        c.close()
+    n = 200
+    flood = zp.session()
+    tail = zp.i32(zp.GET_DATA) + zp.path_watch(root + "/big")
+    payload = b"".join(zp.i32(4 + len(tail)) + zp.i32(xid) + tail for xid in range(1, n + 1))
+    sender = threading.Thread(target=flood.sock.sendall, args=(payload,), daemon=True)
+    sender.start()
+    try:
+        time.sleep(2)  # let the server fill every buffer it is willing to fill
+        other = new_client()
+        try:
+            other.set(root, b"still served")
+            assert other.get(root)[0] == b"still served"
+        finally:
+            other.stop()
+            other.close()
+        flood.sock.settimeout(60)
+        xids = []
+        while len(xids) < n:
+            rep = flood.read_reply()
+            assert rep.err == 0
+            xids.append(rep.xid)
+        assert xids == list(range(1, n + 1))
+        sender.join(timeout=30)
+        assert not sender.is_alive()
+    finally:
+        flood.close()
