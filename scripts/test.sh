@@ -48,6 +48,7 @@ step() {
 step install plain bash compat-tests/install.sh
 step fmt plain cargo fmt --check
 step clippy plain cargo clippy --all-targets -- -D warnings
+step unused-deps plain bash scripts/check-unused-deps.sh
 step cargo-test cargo-test cargo test
 step build-release plain cargo build --release
 if [ -x target/release/ruzk ]; then
@@ -62,6 +63,7 @@ if [ -x target/release/ruzk ]; then
   step storage-recover-matches-java plain bash compat-tests/storage/recover-matches-java.sh target/release/ruzk
   step storage-purge-matches-java plain bash compat-tests/storage/purge-matches-java.sh target/release/ruzk
   step bench-smoke plain bash scripts/bench-smoke-ruzk.sh
+  step slow-readers cargo-test env RUZK_BIN="$ROOT/target/release/ruzk" cargo test --release --test slow_readers -- --ignored
   # The ensemble: election against Java, Zab suites on ruzk-only and mixed ensembles, the client
   # suite through followers, rolling replacement, and the ensemble differential.
   step election-java plain bash compat-tests/election/run.sh
