@@ -63,7 +63,6 @@ if [ -x target/release/ruzk ]; then
   step storage-recover-matches-java plain bash compat-tests/storage/recover-matches-java.sh target/release/ruzk
   step storage-purge-matches-java plain bash compat-tests/storage/purge-matches-java.sh target/release/ruzk
   step bench-smoke plain bash scripts/bench-smoke-ruzk.sh
-  step slow-readers cargo-test env RUZK_BIN="$ROOT/target/release/ruzk" cargo test --release --test slow_readers -- --ignored
   # The ensemble: election against Java, Zab suites on ruzk-only and mixed ensembles, the client
   # suite through followers, rolling replacement, and the ensemble differential.
   step election-java plain bash compat-tests/election/run.sh
