@@ -48,6 +48,7 @@ step() {
 step install plain bash compat-tests/install.sh
 step fmt plain cargo fmt --check
 step clippy plain cargo clippy --all-targets -- -D warnings
+step unused-deps plain bash scripts/check-unused-deps.sh
 step cargo-test cargo-test cargo test
 step build-release plain cargo build --release
 if [ -x target/release/ruzk ]; then

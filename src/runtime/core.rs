@@ -20,10 +20,15 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// Messages taken from the core's queue in one round before their outputs are executed.
+const ROUND_MSGS: usize = 256;
+
 /// Messages to the core task.
 pub(crate) enum CoreMsg {
-    /// A client connection was accepted; its writer listens on `tx`.
-    Register { conn: u64, addr: SocketAddr, tx: mpsc::Sender<conn::Out> },
+    /// A client connection was accepted; its writer listens behind `handle`.
+    Register { conn: u64, addr: SocketAddr, handle: conn::ConnHandle },
+    /// The request frames one read of connection `conn` delivered, in order.
+    Frames { conn: u64, frames: Vec<bytes::Bytes> },
     /// A client connection event.
     Client(server::Input),
     /// Storage completions, learner packets, election notifications.
@@ -64,7 +69,9 @@ pub(crate) struct Core {
     pub max_packet: usize,
     pub cnx_timeout: Duration,
     pub core_tx: mpsc::Sender<CoreMsg>,
-    pub conns: HashMap<u64, mpsc::Sender<conn::Out>>,
+    pub conns: HashMap<u64, conn::ConnHandle>,
+    /// Replies produced in this round, per connection, sent as one batch when it ends.
+    pub outbox: HashMap<u64, Vec<bytes::Bytes>>,
     pub links: HashMap<LinkId, mpsc::Sender<LinkOut>>,
     /// The current leader connection: its generation, and its writer once connected.
     pub leader_gen: u64,
@@ -77,21 +84,48 @@ impl Core {
         self.peer.handle(now, i);
     }
 
+    /// Executes everything the peer asked for. Client replies are gathered per connection and
+    /// handed over once the peer has nothing more to say, so replies produced together leave
+    /// in one write and wake each writer once; per connection their order is the peer's.
     fn execute(&mut self) {
+        loop {
+            self.execute_outputs();
+            if self.outbox.is_empty() {
+                return;
+            }
+            let mut full = Vec::new();
+            for (conn, frames) in self.outbox.drain() {
+                if let Some(h) = self.conns.get(&conn) {
+                    if !h.send(frames, false) {
+                        full.push(conn);
+                    }
+                }
+            }
+            for conn in full {
+                tracing::warn!("connection {conn} is not reading its replies; closing it");
+                if let Some(h) = self.conns.remove(&conn) {
+                    h.abort();
+                }
+                self.handle(Input::Client(server::Input::Closed { conn }));
+            }
+        }
+    }
+
+    fn execute_outputs(&mut self) {
         while let Some(o) = self.peer.poll_output() {
             match o {
                 Output::ClientSend { conn, bytes } => {
-                    if let Some(tx) = self.conns.get(&conn) {
-                        if tx.try_send(conn::Out::Bytes(bytes)).is_err() {
-                            tracing::warn!("connection {conn} is not reading its replies; closing it");
-                            self.conns.remove(&conn);
-                            self.handle(Input::Client(server::Input::Closed { conn }));
-                        }
+                    if self.conns.contains_key(&conn) {
+                        self.outbox.entry(conn).or_default().push(bytes);
                     }
                 }
                 Output::ClientClose { conn } => {
-                    if let Some(tx) = self.conns.remove(&conn) {
-                        let _ = tx.try_send(conn::Out::Close);
+                    let frames = self.outbox.remove(&conn).unwrap_or_default();
+                    if let Some(h) = self.conns.remove(&conn) {
+                        if !h.send(frames, true) {
+                            tracing::warn!("connection {conn} is not reading its replies; closing it");
+                            h.abort();
+                        }
                     }
                 }
                 Output::Vote { to, msg } => self.votes.send(to, msg),
@@ -165,12 +199,31 @@ impl Core {
         quorum_net::connect_leader(addrs, self.cnx_timeout, self.leader_gen, self.core_tx.clone(), self.max_packet);
     }
 
-    /// One message from a connection task, the disk thread or the election layer.
+    /// One message from a connection task, the disk thread or the election layer. Client
+    /// messages are only handed to the peer: their outputs are executed by the caller once the
+    /// messages already waiting have been taken too (one write per connection per round);
+    /// anything else first executes what is pending and then its own outputs, exactly as if
+    /// it had come alone.
     pub(crate) fn on_msg(&mut self, msg: CoreMsg) {
+        // A close goes after the replies already produced for that connection are handed over.
+        let client = match &msg {
+            CoreMsg::Register { .. } | CoreMsg::Frames { .. } => true,
+            CoreMsg::Client(i) => !matches!(i, server::Input::Closed { .. }),
+            _ => false,
+        };
+        if !client {
+            self.execute();
+        }
         match msg {
-            CoreMsg::Register { conn, addr, tx } => {
-                self.conns.insert(conn, tx);
+            CoreMsg::Register { conn, addr, handle } => {
+                self.conns.insert(conn, handle);
                 self.handle(Input::Client(server::Input::Accepted { conn, addr }));
+            }
+            CoreMsg::Frames { conn, frames } => {
+                let now = self.clock.now();
+                for frame in frames {
+                    self.peer.handle(now, Input::Client(server::Input::Frame { conn, frame }));
+                }
             }
             CoreMsg::Client(mut i) => {
                 match &mut i {
@@ -210,7 +263,9 @@ impl Core {
                 }
             }
         }
-        self.execute();
+        if !client {
+            self.execute();
+        }
     }
 
     pub(crate) fn on_timeout(&mut self) {
@@ -244,7 +299,18 @@ impl Core {
                 biased;
                 _ = &mut shutdown => break,
                 msg = rx.recv() => match msg {
-                    Some(m) => self.on_msg(m),
+                    Some(m) => {
+                        self.on_msg(m);
+                        // What else is already waiting joins this round: one wake-up, and
+                        // one batch per connection, for all of it.
+                        for _ in 0..ROUND_MSGS {
+                            match rx.try_recv() {
+                                Ok(m) => self.on_msg(m),
+                                Err(_) => break,
+                            }
+                        }
+                        self.execute();
+                    }
                     None => break,
                 },
                 Some((from, msg)) = votes_in.recv() => {

@@ -1,9 +1,10 @@
 //! The only async and I/O code. One core task owns the [`Server`] state machine; connection
 //! tasks only frame bytes; a disk thread appends and fsyncs with group commit. The core
-//! never awaits a client: it `try_send`s into bounded per-connection queues and closes a
-//! connection whose queue is full.
+//! never awaits a client: it hands each connection its replies in batches, bounded in bytes
+//! per connection (`conn.rs`), and closes a connection that would exceed its bound.
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
+mod codec;
 mod conn;
 mod core;
 mod disk;
@@ -350,6 +351,7 @@ pub async fn serve(s: Settings) -> anyhow::Result<()> {
         cnx_timeout: Duration::from_millis(s.cnx_timeout_ms),
         core_tx,
         conns: HashMap::new(),
+        outbox: HashMap::new(),
         links: HashMap::new(),
         leader_gen: 0,
         leader_tx: None,
