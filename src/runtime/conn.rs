@@ -33,6 +33,11 @@ const FOUR_LETTER_WORDS: [&[u8; 4]; 18] = [
     b"dirs", b"crst", b"srst", b"hash", b"gtmk", b"stmk",
 ];
 
+/// Whether a connection's first four bytes are a four-letter word rather than a frame length.
+pub(crate) fn is_four_letter_word(first: &[u8; 4]) -> bool {
+    FOUR_LETTER_WORDS.iter().any(|w| *w == first)
+}
+
 pub(crate) fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     let sock = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
     sock.set_reuse_address(true)?;
@@ -121,7 +126,7 @@ async fn reader(
         }
         if first {
             first = false;
-            if FOUR_LETTER_WORDS.iter().any(|w| **w == len_buf) {
+            if is_four_letter_word(&len_buf) {
                 let _ = core
                     .send(CoreMsg::Client(Input::FourLetter { conn: id, word: len_buf, io: Default::default() }))
                     .await;

@@ -4,12 +4,12 @@
 //! connection whose queue is full.
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
-mod conn;
+pub(crate) mod conn;
 mod core;
 mod disk;
 pub mod election_probe;
 pub mod qcm;
-mod quorum_net;
+pub(crate) mod quorum_net;
 
 use crate::config::{Config, Props};
 use crate::quorum::peer::{Elector, Peer, PeerOptions};
