@@ -2,7 +2,7 @@
 # Builds the fuzz targets (fuzz/) and runs each for a bounded time on seeds made from the
 # repository's own test data (golden client sessions, Java's logs and snapshots, config files).
 #
-#   bash scripts/fuzz.sh --ci               # CI: every target ~15 s (build included, ~5 min on 2 cores)
+#   bash scripts/fuzz.sh --ci               # CI: every target 10 s, after a fresh build
 #   bash scripts/fuzz.sh --seconds 600      # on demand: every target 10 minutes
 #   bash scripts/fuzz.sh --seconds 60 follower leader   # only these targets
 #
@@ -19,7 +19,7 @@ SECS=60
 TARGETS=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --ci) SECS=15; shift ;;
+    --ci) SECS=10; shift ;;
     --seconds) SECS="$2"; shift 2 ;;
     -*) echo "usage: $0 [--ci | --seconds N] [TARGET...]" >&2; exit 2 ;;
     *) TARGETS+=("$1"); shift ;;

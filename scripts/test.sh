@@ -50,6 +50,7 @@ step fmt plain cargo fmt --check
 step clippy plain cargo clippy --all-targets -- -D warnings
 step cargo-test cargo-test cargo test
 step build-release plain cargo build --release
+step fuzz plain bash scripts/fuzz.sh --ci
 if [ -x target/release/ruzk ]; then
   PY="$ROOT/compat-tests/.venv/bin/python"
   step compat-ruzk pytest bash compat-tests/run.sh ruzk

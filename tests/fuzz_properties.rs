@@ -18,8 +18,14 @@ fn bytes() -> impl Strategy<Value = Bytes> {
     vec(any::<u8>(), 0..64).prop_map(Bytes::from)
 }
 
+/// Strings of the Basic Multilingual Plane: Java writes a character beyond it as CESU-8 and reads
+/// it back as U+FFFD (see `ruzk::fuzzing::exact_strings`), so only these survive a round trip.
+fn text() -> impl Strategy<Value = String> {
+    vec(any::<char>(), 0..16).prop_map(|v| v.into_iter().map(|c| if u32::from(c) > 0xffff { 'x' } else { c }).collect())
+}
+
 fn id() -> impl Strategy<Value = Id> {
-    (any::<String>(), any::<String>()).prop_map(|(scheme, id)| Id { scheme, id })
+    (text(), text()).prop_map(|(scheme, id)| Id { scheme, id })
 }
 
 fn acl() -> impl Strategy<Value = Acl> {
@@ -47,14 +53,14 @@ proptest! {
 
     #[test]
     fn create_requests_round_trip(
-        path in any::<String>(), data in option::of(bytes()), acl in option::of(vec(acl(), 0..4)), flags in any::<i32>(),
+        path in text(), data in option::of(bytes()), acl in option::of(vec(acl(), 0..4)), flags in any::<i32>(),
     ) {
         round_trip(&CreateRequest { path, data, acl, flags });
     }
 
     #[test]
     fn request_records_round_trip(
-        path in any::<String>(), data in option::of(bytes()), version in any::<i32>(), watch in any::<bool>(),
+        path in text(), data in option::of(bytes()), version in any::<i32>(), watch in any::<bool>(),
         xid in any::<i32>(), type_ in any::<i32>(), auth in bytes(),
     ) {
         round_trip(&RequestHeader { xid, type_ });
