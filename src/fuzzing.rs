@@ -126,13 +126,15 @@ pub fn txnlog_file(data: &[u8]) {
     if let Ok(mut r) = crate::storage::txnlog::LogFileReader::open(&path) {
         while let Ok(Some(_)) = r.next_record() {}
     }
+    let _ = std::fs::remove_file(&path);
 }
 
-/// One file per process: libFuzzer runs inputs one after another in a process.
+/// One scratch file per thread (libFuzzer runs inputs one after another; tests run in threads).
 fn scratch_file(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("ruzk-fuzz-{}", std::process::id()));
     let _ = std::fs::create_dir_all(&dir);
-    dir.join(name)
+    let thread = format!("{:?}", std::thread::current().id());
+    dir.join(format!("{}-{name}", thread.trim_matches(|c: char| !c.is_ascii_digit())))
 }
 
 /// A snapshot file's bytes read as plain, gzip and snappy (the three readers of

@@ -43,15 +43,16 @@ fn a_supplementary_character_in_a_txn_path_settles_to_replacement_characters() {
 #[test]
 fn a_multi_txn_nested_in_a_multi_txn_is_refused_not_recursed() {
     const MULTI: i32 = 14;
-    let mut body = 0i32.to_be_bytes().to_vec(); // the innermost multi: no sub-txns
-    for _ in 0..100_000 {
-        let mut outer = Vec::with_capacity(body.len() + 12);
-        outer.extend_from_slice(&1i32.to_be_bytes());
-        outer.extend_from_slice(&MULTI.to_be_bytes());
-        outer.extend_from_slice(&(body.len() as i32).to_be_bytes());
-        outer.extend_from_slice(&body);
-        body = outer;
+    const DEPTH: i32 = 100_000;
+    // Level k holds one sub-txn: count 1, type multi, then level k-1 (12 bytes a level, and
+    // the innermost multi is just a count of 0).
+    let mut body = Vec::with_capacity(12 * DEPTH as usize + 4);
+    for k in (1..=DEPTH).rev() {
+        body.extend_from_slice(&1i32.to_be_bytes());
+        body.extend_from_slice(&MULTI.to_be_bytes());
+        body.extend_from_slice(&(12 * (k - 1) + 4).to_be_bytes());
     }
+    body.extend_from_slice(&0i32.to_be_bytes());
     let mut input = Vec::new();
     input.extend_from_slice(&0x1234i64.to_be_bytes()); // client id
     input.extend_from_slice(&1i32.to_be_bytes()); // cxid

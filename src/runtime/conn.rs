@@ -35,7 +35,7 @@ const FOUR_LETTER_WORDS: [&[u8; 4]; 18] = [
 
 /// Whether a connection's first four bytes are a four-letter word rather than a frame length.
 pub(crate) fn is_four_letter_word(first: &[u8; 4]) -> bool {
-    FOUR_LETTER_WORDS.iter().any(|w| *w == first)
+    FOUR_LETTER_WORDS.contains(&first)
 }
 
 pub(crate) fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
