@@ -51,6 +51,7 @@ step clippy plain cargo clippy --all-targets -- -D warnings
 step unused-deps plain bash scripts/check-unused-deps.sh
 step cargo-test cargo-test cargo test
 step build-release plain cargo build --release
+step fuzz plain bash scripts/fuzz.sh --ci
 if [ -x target/release/ruzk ]; then
   PY="$ROOT/compat-tests/.venv/bin/python"
   step compat-ruzk pytest bash compat-tests/run.sh ruzk

@@ -14,6 +14,8 @@
 
 pub mod bench;
 pub mod config;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod jute;
 pub mod quorum;
 pub mod runtime;

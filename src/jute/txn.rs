@@ -174,6 +174,11 @@ impl Txn {
                 let subs = Vec::<SubTxn>::decode(src)?;
                 let mut out = Vec::with_capacity(subs.len());
                 for s in subs {
+                    // Java reads sub-txns as opaque (type, bytes) and refuses a nested multi
+                    // when applying it; decoding one here would recurse once per level.
+                    if s.type_ == op::MULTI {
+                        return Err(DecodeError::UnknownType(s.type_));
+                    }
                     let mut b = s.data.clone();
                     out.push(Txn::decode_body(s.type_, &mut b)?);
                 }

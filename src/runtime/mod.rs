@@ -4,13 +4,13 @@
 //! per connection (`conn.rs`), and closes a connection that would exceed its bound.
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
-mod codec;
-mod conn;
+pub(crate) mod codec;
+pub(crate) mod conn;
 mod core;
 mod disk;
 pub mod election_probe;
 pub mod qcm;
-mod quorum_net;
+pub(crate) mod quorum_net;
 
 use crate::config::{Config, Props};
 use crate::quorum::peer::{Elector, Peer, PeerOptions};

@@ -1,0 +1,3 @@
+//! Fuzz target: `ruzk::fuzzing::config` (see src/fuzzing.rs for what it drives).
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ruzk::fuzzing::config(data));
