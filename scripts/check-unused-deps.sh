@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ALLOW=()
+# Crates whose library is named otherwise than the package (Cargo's `[lib] name`).
+declare -A LIB=([md-5]=md5)
 deps=$(awk '
   /^\[/ { on = ($0 ~ /^\[(dev-|build-)?dependencies\]$/); next }
   on && /^[A-Za-z0-9_-]+[ ]*=/ { sub(/[ ]*=.*/, ""); print }
@@ -15,7 +17,7 @@ dirs=()
 for d in src tests benches examples build.rs; do [ -e "$d" ] && dirs+=("$d"); done
 unused=()
 for dep in $deps; do
-  name=${dep//-/_}
+  name=${LIB[$dep]:-${dep//-/_}}
   for a in "${ALLOW[@]:-}"; do [ "$a" = "$dep" ] && continue 2; done
   if ! grep -rqE "(\b${name}::|use ${name}\b|extern crate ${name}\b)" "${dirs[@]}"; then
     unused+=("$dep")
