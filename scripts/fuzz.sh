@@ -35,7 +35,9 @@ export RUSTFLAGS="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-co
 cd "$ROOT/fuzz"
 start=$SECONDS
 echo "fuzz: building ${#ALL[@]} targets for $TRIPLE"
-nice cargo build --release --locked --bins --target "$TRIPLE"
+# Not --locked: fuzz/Cargo.lock pins the fuzzing crates, but ruzk's own dependencies move with
+# the main Cargo.toml, and cargo adds what is new to this lock without moving existing pins.
+nice cargo build --release --bins --target "$TRIPLE"
 echo "fuzz: built in $((SECONDS - start)) s"
 BIN="$ROOT/fuzz/target/$TRIPLE/release"
 
