@@ -286,9 +286,33 @@ class Member:
         self.paused = False
 
     def pause(self):
+        """SIGSTOP, and wait until every thread has stopped: a thread inside a syscall (an fsync,
+        a socket read) stops only when it returns, so without the wait a "paused" follower can
+        still log and acknowledge a proposal sent right after (seen on a loaded machine)."""
         self._signal(signal.SIGSTOP)
         self.paused = True
         self.ens.note("pause", self)
+        deadline = time.monotonic() + 10
+        while self.proc is not None and self.proc.poll() is None:
+            running = self._running_threads()
+            if not running:
+                return
+            if time.monotonic() > deadline:
+                self.ens.fail(self, "pause (SIGSTOP)", "waited 10 s for every thread to stop",
+                              "threads still running: %s" % running)
+            time.sleep(0.01)
+
+    def _running_threads(self):
+        """Thread ids of the process whose state is not stopped ('T'/'t') or a zombie."""
+        out = []
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            for tid in os.listdir("/proc/%d/task" % self.proc.pid):
+                with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                    with open("/proc/%d/task/%s/stat" % (self.proc.pid, tid)) as f:
+                        state = f.read().rsplit(")", 1)[-1].split()[0]
+                    if state not in ("T", "t", "Z", "X"):
+                        out.append((tid, state))
+        return out
 
     def resume(self):
         self._signal(signal.SIGCONT)
