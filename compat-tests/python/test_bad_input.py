@@ -156,25 +156,24 @@ def test_get_and_delete_odd_paths(root):
         assert c.call(zp.EXISTS, zp.path_watch("/")).err == 0
 
 
-def test_ten_thousand_unread_requests(root):
-    n = 10000
+def flood_unread(root, op_tail, n, others, settle=0.0, read_timeout=30):
+    """Sends `n` requests (xids 1..n, body `op_tail`) on one session without reading; while they
+    are pending, `others(client)` must be served on a second session; then every reply must
+    arrive, without error and in order."""
     flood = zp.session()
-    tail = zp.i32(zp.EXISTS) + zp.path_watch(root)
-    payload = b"".join(zp.i32(4 + len(tail)) + zp.i32(xid) + tail for xid in range(1, n + 1))
+    payload = b"".join(zp.i32(4 + len(op_tail)) + zp.i32(xid) + op_tail for xid in range(1, n + 1))
     sender = threading.Thread(target=flood.sock.sendall, args=(payload,), daemon=True)
     sender.start()
     try:
-        # other clients keep being served while the flooder reads nothing
+        time.sleep(settle)
         other = new_client()
         try:
-            for i in range(20):
-                other.set(root, str(i).encode())
-                assert other.get(root)[0] == str(i).encode()
+            others(other)
         finally:
             other.stop()
             other.close()
         xids = []
-        flood.sock.settimeout(30)
+        flood.sock.settimeout(read_timeout)
         while len(xids) < n:
             rep = flood.read_reply()
             assert rep.err == 0
@@ -184,6 +183,16 @@ def test_ten_thousand_unread_requests(root):
         assert not sender.is_alive()
     finally:
         flood.close()
+
+
+def test_ten_thousand_unread_requests(root):
+    def others(c):
+        # other clients keep being served while the flooder reads nothing
+        for i in range(20):
+            c.set(root, str(i).encode())
+            assert c.get(root)[0] == str(i).encode()
+
+    flood_unread(root, zp.i32(zp.EXISTS) + zp.path_watch(root), 10000, others)
 
 
 def test_thousand_concurrent_connections():
@@ -241,36 +250,16 @@ def test_slow_reader_with_megabytes_pending_is_resumed(root):
     # 200 getData replies of 100 KB (20 MB, far beyond the socket buffers) are requested
     # without reading, so a server that bounds what it holds per connection must stop
     # reading this client; once the client reads, every reply must arrive, in order.
-    big = b"x" * 100_000
     c = new_client()
     try:
-        c.create(root + "/big", big)
+        c.create(root + "/big", b"x" * 100_000)
     finally:
         c.stop()
         c.close()
-    n = 200
-    flood = zp.session()
-    tail = zp.i32(zp.GET_DATA) + zp.path_watch(root + "/big")
-    payload = b"".join(zp.i32(4 + len(tail)) + zp.i32(xid) + tail for xid in range(1, n + 1))
-    sender = threading.Thread(target=flood.sock.sendall, args=(payload,), daemon=True)
-    sender.start()
-    try:
-        time.sleep(2)  # let the server fill every buffer it is willing to fill
-        other = new_client()
-        try:
-            other.set(root, b"still served")
-            assert other.get(root)[0] == b"still served"
-        finally:
-            other.stop()
-            other.close()
-        flood.sock.settimeout(60)
-        xids = []
-        while len(xids) < n:
-            rep = flood.read_reply()
-            assert rep.err == 0
-            xids.append(rep.xid)
-        assert xids == list(range(1, n + 1))
-        sender.join(timeout=30)
-        assert not sender.is_alive()
-    finally:
-        flood.close()
+
+    def others(o):
+        o.set(root, b"still served")
+        assert o.get(root)[0] == b"still served"
+
+    # settle: let the server fill every buffer it is willing to fill first
+    flood_unread(root, zp.i32(zp.GET_DATA) + zp.path_watch(root + "/big"), 200, others, settle=2, read_timeout=60)
