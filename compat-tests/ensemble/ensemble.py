@@ -428,9 +428,18 @@ class Ensemble:
                 ("zookeeper.DigestAuthenticationProvider.superDigest", digest)]
         return base + [tuple(p.split("=", 1)) for p in self.props]
 
+    # What write_cfg says wrote the file, and whether it turns on TTL/container node types;
+    # subclasses (the fault harness) change these and peer_line, not the rest of the file.
+    cfg_origin = "compat-tests/ensemble/ensemble.py"
+    extended_types = True
+
+    def peer_line(self, m, x):
+        """The server.N line for member x in member m's zoo.cfg."""
+        return x.server_line()
+
     def write_cfg(self, m):
         lines = [
-            "# written by compat-tests/ensemble/ensemble.py for ensemble %s" % self.name,
+            "# written by %s for ensemble %s" % (self.cfg_origin, self.name),
             "tickTime=%d" % self.tick_ms,
             "initLimit=%d" % self.init_limit,
             "syncLimit=%d" % self.sync_limit,
@@ -438,11 +447,12 @@ class Ensemble:
             "maxClientCnxns=0",
             "4lw.commands.whitelist=*",
             "admin.enableServer=false",
-            "extendedTypesEnabled=true",
         ]
+        if self.extended_types:
+            lines.append("extendedTypesEnabled=true")
         if m.role == "observer":
             lines.append("peerType=observer")
-        lines += [x.server_line() for x in self]
+        lines += [self.peer_line(m, x) for x in self]
         if self.groups:
             for gid, sids in sorted(self.groups.items()):
                 lines.append("group.%d=%s" % (gid, ":".join(str(s) for s in sids)))

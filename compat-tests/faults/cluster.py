@@ -53,27 +53,15 @@ class FaultEnsemble(ensemble.Ensemble):
         if tmpfs_sid is not None:
             self.mount_tmpfs(tmpfs_sid)
 
-    def write_cfg(self, m):
-        # As the base class, but every other member is named at the proxy address of link m -> x.
-        lines = [
-            "# written by compat-tests/faults/cluster.py for ensemble %s (peers through the fault proxy)" % self.name,
-            "tickTime=%d" % self.tick_ms,
-            "initLimit=%d" % self.init_limit,
-            "syncLimit=%d" % self.sync_limit,
-            "dataDir=%s" % m.data_dir,
-            "maxClientCnxns=0",
-            "4lw.commands.whitelist=*",
-            "admin.enableServer=false",
-        ]
-        for x in self:
-            if x is m:
-                lines.append(x.server_line())
-            else:
-                lines.append("server.%d=%s:%d:%d;%s:%d" % (x.sid, proxy_host(m.sid, x.sid), x.quorum_port,
-                                                           x.election_port, x.host, x.client_port))
-        lines += self.cfg + m.extra_cfg
-        with open(m.cfg_path, "w") as f:
-            f.write("\n".join(lines) + "\n")
+    cfg_origin = "compat-tests/faults/cluster.py (peers through the fault proxy)"
+    extended_types = False
+
+    def peer_line(self, m, x):
+        # Every other member is named at the proxy address of link m -> x.
+        if x is m:
+            return x.server_line()
+        return "server.%d=%s:%d:%d;%s:%d" % (x.sid, proxy_host(m.sid, x.sid), x.quorum_port, x.election_port,
+                                            x.host, x.client_port)
 
     def wait_healthy(self, timeout=120.0, step="wait for the ensemble to serve"):
         """Like wait_ready, but a moment with two leaders (an old leader just SIGCONTed or healed

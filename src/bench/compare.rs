@@ -307,6 +307,24 @@ fn workdir(ctx: &Ctx, imp: Impl) -> PathBuf {
     std::env::current_dir().unwrap_or_default().join(&ctx.a.data_root).join(imp.name())
 }
 
+/// Starts `imp` on `dir/zoo.cfg` in `dir`, output appended to `dir/server.log`.
+pub(super) fn spawn(ctx: &Ctx, imp: Impl, dir: &Path) -> anyhow::Result<Server> {
+    let log = dir.join("server.log");
+    let logf = std::fs::OpenOptions::new().create(true).append(true).open(&log)?;
+    let argv = server_cmd(ctx, imp, &dir.join("zoo.cfg"));
+    let Some((prog, args)) = argv.split_first() else { bail!("empty server command") };
+    let child = Command::new(prog)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(logf.try_clone()?)
+        .stderr(logf)
+        .spawn()
+        .with_context(|| format!("starting {}", argv.join(" ")))?;
+    let pid = child.id();
+    Ok(Server { child, pid, log })
+}
+
 /// Starts `imp` on its data directory (wiped first when `fresh`) and waits until it serves.
 async fn start(ctx: &Ctx, imp: Impl, fresh: bool, probe_path: &str) -> anyhow::Result<(Server, f64)> {
     let dir = workdir(ctx, imp);
@@ -316,21 +334,8 @@ async fn start(ctx: &Ctx, imp: Impl, fresh: bool, probe_path: &str) -> anyhow::R
     std::fs::create_dir_all(dir.join("data"))?;
     let cfg = dir.join("zoo.cfg");
     std::fs::write(&cfg, zoo_cfg(&dir.join("data"), ctx.a.port))?;
-    let log = dir.join("server.log");
-    let logf = std::fs::OpenOptions::new().create(true).append(true).open(&log)?;
-    let argv = server_cmd(ctx, imp, &cfg);
-    let Some((prog, args)) = argv.split_first() else { bail!("empty server command") };
     let started = Instant::now();
-    let child = Command::new(prog)
-        .args(args)
-        .current_dir(&dir)
-        .stdin(Stdio::null())
-        .stdout(logf.try_clone()?)
-        .stderr(logf)
-        .spawn()
-        .with_context(|| format!("starting {}", argv.join(" ")))?;
-    let pid = child.id();
-    let mut srv = Server { child, pid, log };
+    let mut srv = spawn(ctx, imp, &dir)?;
     let limit = Duration::from_secs(300);
     let mut attempts = tokio::task::JoinSet::new();
     loop {
@@ -589,13 +594,18 @@ async fn phase_memory(ctx: &Ctx, imp: Impl, sr: &mut ServerResult) -> anyhow::Re
 
 /// First line of `srvr`, or None when the server does not answer four-letter words.
 async fn srvr(addr: &str) -> Option<String> {
+    srvr_text(addr).await?.lines().next().map(str::to_string)
+}
+
+/// The whole `srvr` answer, or None when the server does not answer within 3 s.
+pub(super) async fn srvr_text(addr: &str) -> Option<String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let go = async {
         let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
         s.write_all(b"srvr").await.ok()?;
         let mut out = Vec::new();
         s.read_to_end(&mut out).await.ok()?;
-        String::from_utf8_lossy(&out).lines().next().map(str::to_string)
+        Some(String::from_utf8_lossy(&out).to_string())
     };
     tokio::time::timeout(Duration::from_secs(3), go).await.ok().flatten()
 }

@@ -6,7 +6,7 @@
 //! several processes and their ports.
 
 use super::client::{probe, Conn};
-use super::compare::{args, bench_at, cpu_secs, server_cmd, stop, tail, Ctx, Impl, Server};
+use super::compare::{args, bench_at, cpu_secs, spawn, srvr_text, stop, tail, Ctx, Impl, Server};
 use super::results::ServerResult;
 use crate::jute::error_code::NODE_EXISTS;
 use crate::jute::opcode::op;
@@ -14,7 +14,6 @@ use crate::jute::records::{CreateRequest, SetDataRequest};
 use anyhow::{bail, Context};
 use bytes::Bytes;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const MEMBERS: u64 = 3;
@@ -49,36 +48,9 @@ struct Member {
     srv: Option<Server>,
 }
 
-fn spawn(ctx: &Ctx, imp: Impl, m: &Member) -> anyhow::Result<Server> {
-    let cfg = m.dir.join("zoo.cfg");
-    let log = m.dir.join("server.log");
-    let logf = std::fs::OpenOptions::new().create(true).append(true).open(&log)?;
-    let argv = server_cmd(ctx, imp, &cfg);
-    let Some((prog, rest)) = argv.split_first() else { bail!("empty server command") };
-    let child = Command::new(prog)
-        .args(rest)
-        .current_dir(&m.dir)
-        .stdin(Stdio::null())
-        .stdout(logf.try_clone()?)
-        .stderr(logf)
-        .spawn()
-        .with_context(|| format!("starting member {}: {}", m.id, argv.join(" ")))?;
-    let pid = child.id();
-    Ok(Server { child, pid, log })
-}
-
 /// The `Mode:` line of `srvr` ("leader", "follower", ...), or None if it does not answer.
 async fn mode(addr: &str) -> Option<String> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let go = async {
-        let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
-        s.write_all(b"srvr").await.ok()?;
-        let mut out = Vec::new();
-        s.read_to_end(&mut out).await.ok()?;
-        let text = String::from_utf8_lossy(&out).to_string();
-        text.lines().find_map(|l| l.strip_prefix("Mode: ").map(|m| m.trim().to_string()))
-    };
-    tokio::time::timeout(Duration::from_secs(2), go).await.ok().flatten()
+    srvr_text(addr).await?.lines().find_map(|l| l.strip_prefix("Mode: ").map(|m| m.trim().to_string()))
 }
 
 /// Waits until every running member serves `/` and exactly one of them is the leader;
@@ -188,7 +160,7 @@ pub(super) async fn phase_ensemble(ctx: &Ctx, imp: Impl, sr: &mut ServerResult) 
 async fn measure(ctx: &Ctx, imp: Impl, sr: &mut ServerResult, ms: &mut [Member]) -> anyhow::Result<()> {
     let z = &ctx.sizes;
     for i in 0..ms.len() {
-        let srv = ms.get(i).map(|m| spawn(ctx, imp, m)).context("member index")??;
+        let srv = ms.get(i).map(|m| spawn(ctx, imp, &m.dir)).context("member index")??;
         if let Some(m) = ms.get_mut(i) {
             m.srv = Some(srv);
         }
@@ -242,7 +214,7 @@ async fn measure(ctx: &Ctx, imp: Impl, sr: &mut ServerResult, ms: &mut [Member])
         eprintln!("   failover {round}: member {id} (leader) killed, a write succeeded after {t:.3} s");
         times.push(t);
         // The killed member comes back on its own data dir and must rejoin before the next round.
-        let srv = ms.get(leader).map(|m| spawn(ctx, imp, m)).context("member index")??;
+        let srv = ms.get(leader).map(|m| spawn(ctx, imp, &m.dir)).context("member index")??;
         if let Some(m) = ms.get_mut(leader) {
             m.srv = Some(srv);
         }
